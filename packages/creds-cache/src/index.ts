@@ -1,0 +1,11 @@
+export { createCredsCache } from "./creds-cache.ts";
+export { withExpiry, type CacheEntry } from "./entry.ts";
+export type {
+  CacheStats,
+  CacheStatus,
+  CredsCache,
+  CredsCacheOptions,
+  GetOptions,
+  LoadContext,
+  Loader,
+} from "./types.ts";
