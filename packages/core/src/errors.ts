@@ -5,28 +5,66 @@
 export const S3_ERRORS = {
   AccessDenied: { status: 403, message: "Access Denied" },
   AuthorizationHeaderMalformed: { status: 400, message: "The authorization header is malformed." },
-  AuthorizationQueryParametersError: { status: 400, message: "The query parameters that authenticate the request are malformed." },
+  AuthorizationQueryParametersError: {
+    status: 400,
+    message: "The query parameters that authenticate the request are malformed.",
+  },
   BadDigest: { status: 400, message: "The checksum you specified did not match what we received." },
-  EntityTooLarge: { status: 400, message: "Your proposed upload exceeds the maximum allowed size." },
-  IncompleteBody: { status: 400, message: "You did not provide the number of bytes specified by the Content-Length HTTP header." },
+  EntityTooLarge: {
+    status: 400,
+    message: "Your proposed upload exceeds the maximum allowed size.",
+  },
+  IncompleteBody: {
+    status: 400,
+    message: "You did not provide the number of bytes specified by the Content-Length HTTP header.",
+  },
   InternalError: { status: 500, message: "We encountered an internal error. Please try again." },
-  InvalidAccessKeyId: { status: 403, message: "The AWS Access Key Id you provided does not exist in our records." },
+  InvalidAccessKeyId: {
+    status: 403,
+    message: "The AWS Access Key Id you provided does not exist in our records.",
+  },
   InvalidArgument: { status: 400, message: "Invalid Argument" },
   InvalidBucketName: { status: 400, message: "The specified bucket is not valid." },
-  InvalidDigest: { status: 400, message: "The Content-MD5 or checksum value you specified is not valid." },
+  InvalidDigest: {
+    status: 400,
+    message: "The Content-MD5 or checksum value you specified is not valid.",
+  },
   InvalidRequest: { status: 400, message: "Invalid Request" },
   InvalidURI: { status: 400, message: "Couldn't parse the specified URI." },
-  MethodNotAllowed: { status: 405, message: "The specified method is not allowed against this resource." },
-  MissingContentLength: { status: 411, message: "You must provide the Content-Length HTTP header." },
+  MethodNotAllowed: {
+    status: 405,
+    message: "The specified method is not allowed against this resource.",
+  },
+  MissingContentLength: {
+    status: 411,
+    message: "You must provide the Content-Length HTTP header.",
+  },
   MissingSecurityHeader: { status: 400, message: "Your request is missing a required header." },
   NoSuchBucket: { status: 404, message: "The specified bucket does not exist." },
-  NotImplemented: { status: 501, message: "A header you provided implies functionality that is not implemented." },
-  RequestTimeTooSkewed: { status: 403, message: "The difference between the request time and the server's time is too large." },
-  RequestTimeout: { status: 400, message: "Your socket connection to the server was not read from or written to within the timeout period." },
+  NotImplemented: {
+    status: 501,
+    message: "A header you provided implies functionality that is not implemented.",
+  },
+  RequestTimeTooSkewed: {
+    status: 403,
+    message: "The difference between the request time and the server's time is too large.",
+  },
+  RequestTimeout: {
+    status: 400,
+    message:
+      "Your socket connection to the server was not read from or written to within the timeout period.",
+  },
   ServiceUnavailable: { status: 503, message: "Service is unable to handle request." },
-  SignatureDoesNotMatch: { status: 403, message: "The request signature we calculated does not match the signature you provided. Check your key and signing method." },
+  SignatureDoesNotMatch: {
+    status: 403,
+    message:
+      "The request signature we calculated does not match the signature you provided. Check your key and signing method.",
+  },
   SlowDown: { status: 503, message: "Please reduce your request rate." },
-  XAmzContentSHA256Mismatch: { status: 400, message: "The provided 'x-amz-content-sha256' header does not match what was computed." },
+  XAmzContentSHA256Mismatch: {
+    status: 400,
+    message: "The provided 'x-amz-content-sha256' header does not match what was computed.",
+  },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 /** @public */
@@ -72,7 +110,11 @@ export class OspError extends Error {
 
   /** True for an `OspError` from any copy of this package. */
   static is(value: unknown): value is OspError {
-    return typeof value === "object" && value != null && (value as Record<symbol, unknown>)[BRAND] === true;
+    return (
+      typeof value === "object" &&
+      value != null &&
+      (value as Record<symbol, unknown>)[BRAND] === true
+    );
   }
 
   /**
@@ -90,7 +132,13 @@ export class OspError extends Error {
   }
 }
 
-const XML_ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&apos;" };
+const XML_ESCAPES: Record<string, string> = {
+  "&": "&amp;",
+  "<": "&lt;",
+  ">": "&gt;",
+  '"': "&quot;",
+  "'": "&apos;",
+};
 
 /** Escapes text for an XML element or attribute. @public */
 export const escapeXml = (text: string): string => text.replace(/[&<>"']/g, (c) => XML_ESCAPES[c]!);
@@ -103,7 +151,10 @@ const exposedMessage = (error: OspError): string => {
 };
 
 /** Renders the S3 error document. @public */
-export const toS3ErrorXml = (error: OspError, context: { requestId: string; resource?: string }): string => {
+export const toS3ErrorXml = (
+  error: OspError,
+  context: { requestId: string; resource?: string },
+): string => {
   const detail = Object.entries(error.detail)
     .filter(([name]) => /^[A-Za-z][A-Za-z0-9]*$/.test(name))
     .map(([name, value]) => `<${name}>${escapeXml(value)}</${name}>`)

@@ -83,7 +83,10 @@ export interface Transport {
  * @public
  */
 export interface BearerTokenProvider {
-  getToken(apiKey: string, options?: { signal?: AbortSignal; forceRefresh?: boolean }): Promise<string>;
+  getToken(
+    apiKey: string,
+    options?: { signal?: AbortSignal; forceRefresh?: boolean },
+  ): Promise<string>;
 }
 
 /** Milliseconds since the epoch; injected so tests control time. @public */

@@ -1,0 +1,589 @@
+// The pipeline: parse → authenticate → authorize → resolve backend → rewrite → sign → forward, in
+// code order. Authorization can never run before authentication and nothing is forwarded (and no
+// `100 Continue` sent) before both; the order is code, not configuration.
+
+import { createCredsCache, type CacheStats } from "@osp/creds-cache";
+import { createSigningKeyCache, nobleCryptoProvider, type CryptoProvider } from "@osp/sigv4";
+import { planBody } from "./body/plan.ts";
+import { countBytes, discardBody } from "./body/streams.ts";
+import {
+  ConfigError,
+  parseProxyConfig,
+  type BucketConfig,
+  type ProxyConfig,
+  type ProxyConfigInput,
+  type ValidatorRequest,
+} from "./config.ts";
+import type { BackendCredentials, ClientIdentity, CopySource, RequestContext } from "./context.ts";
+import { OspError } from "./errors.ts";
+import { getHeader, queryRecord } from "./http.ts";
+import { renderListBuckets } from "./list-buckets.ts";
+import { safeObserver, type PhaseName, type ProxyObserver } from "./observer.ts";
+import { createAuthenticator, toOspError } from "./phases/authenticate.ts";
+import { createAuthorizer } from "./phases/authorize.ts";
+import { clientResponseHeaders, sendUpstream, streamResponseBody } from "./phases/forward.ts";
+import { parseRequest } from "./phases/parse.ts";
+import { createBackendResolver } from "./phases/resolve-backend.ts";
+import {
+  forwardHeaders,
+  hoistedHeaders,
+  isPresignParam,
+  parseCopySource,
+  rewriteCopySource,
+  upstreamTarget,
+} from "./phases/rewrite.ts";
+import { createSigner } from "./phases/sign.ts";
+import type {
+  BearerTokenProvider,
+  Clock,
+  ProxyRequest,
+  ProxyResponse,
+  Transport,
+  UpstreamResponse,
+} from "./ports.ts";
+import { errorResponse, xmlResponse, type ResponseContext } from "./respond.ts";
+
+/** What the proxy needs from the outside world. @public */
+export interface ProxyDependencies {
+  transport: Transport;
+  /** Required when any bucket may resolve to an API key. */
+  bearerTokens?: BearerTokenProvider;
+  /** Default `Date.now`. */
+  now?: Clock;
+  /** Default `nobleCryptoProvider`; servers inject `nodeCryptoProvider` from `@osp/sigv4/node`. */
+  crypto?: CryptoProvider;
+  observer?: ProxyObserver;
+  /** Default: 16 upper-case hex characters from `crypto.getRandomValues`. */
+  createRequestId?: () => string;
+  /** Payload bytes per chunk of re-signed aws-chunked bodies; default 65 536 (min 8 192). */
+  chunkSizeBytes?: number;
+}
+
+/** Counts requests that passed authorization (opt-in, like the predecessor, plus a reset). @public */
+export interface RequestCounter {
+  enable(): void;
+  disable(): void;
+  get(): number;
+  reset(): void;
+  readonly enabled: boolean;
+}
+
+/** A proxy instance. @public */
+export interface Proxy {
+  /** Handles one request. Never rejects: proxy errors become S3 XML (no body for HEAD). */
+  handle(request: ProxyRequest): Promise<ProxyResponse>;
+  readonly requestCounter: RequestCounter;
+  /** The normalised configuration. */
+  readonly config: ProxyConfig;
+  cacheStats(): { secrets: CacheStats; authorization: CacheStats; credentials: CacheStats };
+}
+
+// One forced token refresh per API key in this window: a genuine backend 403 (a denied object)
+// must not turn every request into an IAM round trip.
+const FORCED_REFRESH_INTERVAL_MS = 30_000;
+const MAX_REFRESH_MEMORY = 1_000;
+
+// Random bytes are drawn in batches: one getRandomValues call per 512 request ids.
+const ID_BYTES = 8;
+const idPool = new Uint8Array(ID_BYTES * 512);
+let idOffset = idPool.length;
+const HEX = Array.from({ length: 256 }, (_, byte) =>
+  byte.toString(16).padStart(2, "0").toUpperCase(),
+);
+
+/** 16 upper-case hex characters from the web crypto RNG. @internal */
+export const randomRequestId = (): string => {
+  if (idOffset >= idPool.length) {
+    crypto.getRandomValues(idPool);
+    idOffset = 0;
+  }
+  let id = "";
+  for (let index = idOffset; index < idOffset + ID_BYTES; index += 1) id += HEX[idPool[index]!]!;
+  idOffset += ID_BYTES;
+  return id;
+};
+
+/** The counter and its increment, which stays private to the pipeline. */
+const createRequestCounter = (): { counter: RequestCounter; increment: () => void } => {
+  let enabled = false;
+  let count = 0;
+  const counter: RequestCounter = {
+    enable: () => void (enabled = true),
+    disable: () => void (enabled = false),
+    get: () => count,
+    reset: () => void (count = 0),
+    get enabled() {
+      return enabled;
+    },
+  };
+  return { counter, increment: () => void (enabled && count++) };
+};
+
+const isExpectContinue = (headers: ProxyRequest["headers"]): boolean =>
+  getHeader(headers, "expect")?.trim().toLowerCase() === "100-continue";
+
+/**
+ * Creates a proxy from a configuration and its ports. Throws {@link ConfigError} for an invalid
+ * configuration (every problem named with its bucket and field).
+ * @public
+ */
+export const createProxy = (
+  input: ProxyConfigInput | ProxyConfig,
+  deps: ProxyDependencies,
+): Proxy => {
+  const observer = safeObserver(deps.observer);
+  const config = isParsedConfig(input)
+    ? input
+    : parseProxyConfig(input, { onWarning: (message) => observer.warn(message) });
+  if (deps.transport == null || typeof deps.transport.send !== "function") {
+    throw new ConfigError(["deps.transport: a Transport with send() is required"]);
+  }
+  const apiKeyBuckets = [...config.buckets.values()].filter(
+    (bucket) => bucket.credentials.kind === "api-key",
+  );
+  if (deps.bearerTokens == null && apiKeyBuckets.length > 0) {
+    throw new ConfigError(
+      apiKeyBuckets.map(
+        (bucket) =>
+          `cosMap["${bucket.name}"].apiKey: needs a bearer token provider (deps.bearerTokens)`,
+      ),
+    );
+  }
+  if (config.skipSignatureValidation) {
+    observer.warn(
+      "skipSignatureValidation is true: client signatures are NOT verified (development only)",
+    );
+  }
+  if (config.validator == null) {
+    observer.warn("no validator configured: every authenticated request is allowed");
+  }
+
+  const now = deps.now ?? Date.now;
+  const crypto = deps.crypto ?? nobleCryptoProvider;
+  const createRequestId = deps.createRequestId ?? randomRequestId;
+  const signingKeyCache = createSigningKeyCache({ crypto });
+  const secretsCache = createCredsCache<string | null>({
+    ttlMs: config.secretsCacheTtlMs,
+    negativeTtlMs: config.negativeCacheTtlMs,
+    now,
+  });
+  const authorizationCache = createCredsCache<boolean>({ ttlMs: 0, now });
+  const credentialsCache = createCredsCache<BackendCredentials>({ ttlMs: 0, now });
+  const authenticator = createAuthenticator({
+    config,
+    now,
+    crypto,
+    signingKeyCache,
+    secretsCache,
+    observer,
+  });
+  const authorizer = createAuthorizer({ config, cache: authorizationCache, observer });
+  const resolver = createBackendResolver({ config, cache: credentialsCache, observer });
+  const signer = createSigner({
+    crypto,
+    signingKeyCache,
+    now,
+    verifyTls: config.verifyTls,
+    ...(deps.bearerTokens != null && { bearerTokens: deps.bearerTokens }),
+  });
+  const { counter: requestCounter, increment: countRequest } = createRequestCounter();
+  const forcedRefreshAt = new Map<string, number>();
+  // Creation dates of listed buckets: the proxy does not know the backend's, so a fixed value.
+  const listedBucketDateMs = 0;
+
+  const timed = async <T>(
+    requestId: string,
+    phase: PhaseName,
+    run: () => T | Promise<T>,
+  ): Promise<T> => {
+    const startedAt = now();
+    let ok = false;
+    try {
+      const result = await run();
+      ok = true;
+      return result;
+    } finally {
+      observer.phase({ requestId, phase, durationMs: Math.max(0, now() - startedAt), ok });
+    }
+  };
+
+  const validatorRequest = (
+    context: RequestContext,
+    bucket: string,
+    key: string | undefined,
+  ): ValidatorRequest => {
+    const query = queryRecord(context.query.filter((param) => !isPresignParam(param.name)));
+    return {
+      method: context.raw.method,
+      bucket,
+      ...(key != null && { key }),
+      operation: context.operation,
+      query,
+      ...(context.request.remoteAddress != null && {
+        remoteAddress: context.request.remoteAddress,
+      }),
+    };
+  };
+
+  const listBuckets = async (
+    context: RequestContext,
+    identity: ClientIdentity,
+    responseContext: ResponseContext,
+  ) => {
+    if (context.raw.method !== "GET" && context.raw.method !== "HEAD")
+      throw new OspError("MethodNotAllowed");
+    const buckets = [...config.buckets.values()];
+    const allowed = await timed(context.requestId, "authorize", () =>
+      Promise.all(
+        buckets.map((bucket) =>
+          authorizer.isAllowed({
+            requestId: context.requestId,
+            accessKeyId: identity.accessKeyId,
+            bucket,
+            request: {
+              ...validatorRequest(context, bucket.name, undefined),
+              operation: "ListBuckets",
+            },
+            ...(context.request.signal != null && { signal: context.request.signal }),
+          }),
+        ),
+      ),
+    );
+    countRequest();
+    const visible = buckets
+      .filter((_, index) => allowed[index])
+      .map((bucket) => ({ name: bucket.name, creationDateMs: listedBucketDateMs }));
+    return xmlResponse(200, renderListBuckets(identity.accessKeyId, visible), responseContext);
+  };
+
+  /** CopyObject/UploadPartCopy: the source must be a served bucket on the same backend, readable by the caller. */
+  const authorizeCopySource = async (
+    context: RequestContext,
+    identity: ClientIdentity,
+    bucket: BucketConfig,
+  ): Promise<CopySource | undefined> => {
+    // A presigned URL carries it as a query parameter, which becomes a header upstream.
+    const header =
+      getHeader(context.raw.headers, "x-amz-copy-source") ??
+      context.query.find((param) => param.name.toLowerCase() === "x-amz-copy-source")?.value;
+    if (header == null) return undefined;
+    const source = parseCopySource(header);
+    const sourceBucket = resolver.bucket(source.bucket);
+    if (
+      sourceBucket.host !== bucket.host ||
+      sourceBucket.port !== bucket.port ||
+      sourceBucket.tls !== bucket.tls
+    ) {
+      throw new OspError("InvalidRequest", {
+        message: "x-amz-copy-source names a bucket on another backend.",
+      });
+    }
+    await authorizer.authorize({
+      requestId: context.requestId,
+      accessKeyId: identity.accessKeyId,
+      bucket: sourceBucket,
+      request: {
+        method: "GET",
+        bucket: sourceBucket.name,
+        key: source.key,
+        operation: "GetObject",
+        query: source.versionId != null ? { versionId: source.versionId } : {},
+        ...(context.request.remoteAddress != null && {
+          remoteAddress: context.request.remoteAddress,
+        }),
+      },
+      ...(context.request.signal != null && { signal: context.request.signal }),
+    });
+    return { bucket: sourceBucket, key: source.key };
+  };
+
+  const shouldForceRefresh = (apiKey: string): boolean => {
+    const last = forcedRefreshAt.get(apiKey);
+    const at = now();
+    if (last != null && at - last < FORCED_REFRESH_INTERVAL_MS) return false;
+    if (forcedRefreshAt.size >= MAX_REFRESH_MEMORY) forcedRefreshAt.clear();
+    forcedRefreshAt.set(apiKey, at);
+    return true;
+  };
+
+  const pipeline = async (
+    request: ProxyRequest,
+    requestId: string,
+    startedAt: number,
+    upstreamAbort: AbortController,
+    track: (context: RequestContext) => void,
+  ): Promise<ProxyResponse> => {
+    const parsed = await timed(requestId, "parse", () => parseRequest(request, config));
+    const context: RequestContext = {
+      requestId,
+      request,
+      startedAt,
+      raw: parsed.raw,
+      query: parsed.query,
+      target: parsed.target,
+      operation: parsed.operation,
+      bytesIn: 0,
+      bytesOut: 0,
+      upstreamAbort,
+    };
+    track(context);
+    const responseContext: ResponseContext = {
+      requestId,
+      method: parsed.raw.method,
+      serverName: config.serverName,
+      resource: request.path,
+    };
+
+    const identity = await timed(requestId, "authenticate", () =>
+      authenticator.authenticate(parsed.raw, request.signal),
+    );
+    context.identity = identity;
+
+    const target = parsed.target;
+    if (target.kind === "service") return listBuckets(context, identity, responseContext);
+
+    // Unknown buckets are refused before the validator runs: attacker-chosen names never reach it
+    // or its cache.
+    const bucket = await timed(requestId, "authorize", async () => {
+      const found = resolver.bucket(target.bucket);
+      await authorizer.authorize({
+        requestId,
+        accessKeyId: identity.accessKeyId,
+        bucket: found,
+        request: validatorRequest(context, found.name, target.key),
+        ...(request.signal != null && { signal: request.signal }),
+      });
+      const copySource = await authorizeCopySource(context, identity, found);
+      if (copySource != null) context.copySource = copySource;
+      return found;
+    });
+    context.bucket = bucket;
+    countRequest();
+
+    const backend = await timed(requestId, "credentials", () =>
+      resolver.credentials(identity.accessKeyId, bucket, request.signal),
+    );
+    context.backend = backend;
+
+    // Only now may the client send its body.
+    if (isExpectContinue(request.headers)) request.sendContinue?.();
+
+    const clientBody =
+      request.body == null
+        ? null
+        : countBytes(request.body, (byteLength) => (context.bytesIn += byteLength));
+    const upstreamTargetValue = upstreamTarget(bucket, target.rawKeyPath, parsed.query);
+    let headers = forwardHeaders(parsed.raw.headers, identity.signedHeaders);
+    if (identity.presigned) headers = [...headers, ...hoistedHeaders(parsed.query, headers)];
+    if (context.copySource != null) {
+      const copySource = context.copySource;
+      headers = headers.map(([name, value]) =>
+        name === "x-amz-copy-source" && copySource.bucket.backendBucket !== copySource.bucket.name
+          ? [name, rewriteCopySource(parseCopySource(value), copySource.bucket)]
+          : [name, value],
+      );
+    }
+
+    const { plan, signInput, upstreamRequest } = await timed(requestId, "sign", async () => {
+      const bodyPlan = planBody({
+        method: parsed.raw.method,
+        body: clientBody,
+        headers: parsed.raw.headers,
+        payloadHash: identity.payloadHash,
+        payloadMode: identity.payloadMode,
+        ...(identity.chunkSigning != null && { chunkSigning: identity.chunkSigning }),
+        backend: backend.kind,
+        uploadEncodings: bucket.uploadEncodings,
+        crypto,
+        ...(deps.chunkSizeBytes != null && { chunkSizeBytes: deps.chunkSizeBytes }),
+      });
+      const input = {
+        method: parsed.raw.method,
+        bucket,
+        backend,
+        target: upstreamTargetValue,
+        headers,
+        plan: bodyPlan,
+        signal: upstreamAbort.signal,
+      };
+      const signed = await signer.sign(input);
+      // Failures of the proxy's own checks while the body streams are recorded and abort upstream.
+      return {
+        plan: bodyPlan,
+        signInput: input,
+        upstreamRequest: {
+          ...signed,
+          body: signed.body == null ? null : guardBody(signed.body, context),
+        },
+      };
+    });
+
+    const sendContext = {
+      requestId,
+      transport: deps.transport,
+      observer,
+      bodyError: () => context.bodyError,
+      ...(request.signal != null && { clientSignal: request.signal }),
+    };
+    let response: UpstreamResponse = await timed(requestId, "upstream", () =>
+      sendUpstream(upstreamRequest, sendContext),
+    );
+
+    if (backend.kind === "bearer" && (response.status === 401 || response.status === 403)) {
+      if (shouldForceRefresh(backend.apiKey)) {
+        if (plan.kind === "none") {
+          // Nothing was streamed: the request can be replayed once with a fresh token.
+          await discardBody(response.body);
+          const retried = await timed(requestId, "sign", () =>
+            signer.sign({ ...signInput, forceRefresh: true }),
+          );
+          response = await timed(requestId, "upstream", () => sendUpstream(retried, sendContext));
+        } else {
+          // A streamed body cannot be replayed: refresh for the next request only.
+          deps.bearerTokens?.getToken(backend.apiKey, { forceRefresh: true }).catch(() => {
+            observer.warn("bearer token refresh after a backend 401/403 failed", {
+              bucket: bucket.name,
+            });
+          });
+        }
+      }
+    }
+    return {
+      status: response.status,
+      headers: clientResponseHeaders(response.headers, config.serverName),
+      body: response.body,
+    };
+  };
+
+  /** Records the proxy's own body failures (checks) and aborts the upstream request with them. */
+  const guardBody = (
+    source: AsyncIterable<Uint8Array>,
+    context: RequestContext,
+  ): AsyncIterable<Uint8Array> => ({
+    [Symbol.asyncIterator]: () => {
+      const iterator = source[Symbol.asyncIterator]();
+      const fail = (error: unknown): never => {
+        const failure = toOspError(error);
+        context.bodyError ??= failure;
+        context.upstreamAbort.abort(failure);
+        throw failure;
+      };
+      return {
+        next: async () => {
+          try {
+            return await iterator.next();
+          } catch (error) {
+            return fail(error);
+          }
+        },
+        return: async (value?: unknown) => {
+          await iterator.return?.(value);
+          return { done: true, value: undefined };
+        },
+      };
+    },
+  });
+
+  const handle = async (request: ProxyRequest): Promise<ProxyResponse> => {
+    const requestId = request.requestId ?? safeRequestId(createRequestId);
+    const startedAt = now();
+    const upstreamAbort = new AbortController();
+    const onClientAbort = () => upstreamAbort.abort(request.signal?.reason);
+    if (request.signal?.aborted === true) onClientAbort();
+    request.signal?.addEventListener("abort", onClientAbort, { once: true });
+    let context: RequestContext | undefined;
+    const method = request.method.toUpperCase();
+
+    const report = (status: number, errorCode: string | undefined) => {
+      request.signal?.removeEventListener("abort", onClientAbort);
+      const target = context?.target;
+      observer.request({
+        requestId,
+        method,
+        operation: context?.operation ?? "Unknown",
+        ...(target?.kind === "bucket" && { bucket: target.bucket }),
+        status,
+        ...(errorCode != null && { errorCode }),
+        durationMs: Math.max(0, now() - startedAt),
+        bytesIn: context?.bytesIn ?? 0,
+        bytesOut: context?.bytesOut ?? 0,
+        ...(context?.identity != null &&
+          context.identity.accessKeyId !== "" && { accessKeyId: context.identity.accessKeyId }),
+        ...(request.remoteAddress != null && { remoteAddress: request.remoteAddress }),
+      });
+    };
+
+    let response: ProxyResponse;
+    let errorCode: string | undefined;
+    try {
+      response = await pipeline(
+        request,
+        requestId,
+        startedAt,
+        upstreamAbort,
+        (value) => (context = value),
+      );
+    } catch (error) {
+      const failure = toOspError(error);
+      errorCode = failure.code;
+      if (failure.source !== "client") {
+        observer.warn(`request failed: ${failure.code}`, {
+          requestId,
+          code: failure.code,
+          message: failure.message,
+        });
+      }
+      response = errorResponse(failure, {
+        requestId,
+        method,
+        serverName: config.serverName,
+        resource: request.path,
+      });
+    }
+
+    if (response.body == null) {
+      report(response.status, errorCode);
+      return response;
+    }
+    const finalStatus = response.status;
+    return {
+      ...response,
+      body: streamResponseBody(
+        response.body,
+        (byteLength) => {
+          if (context != null) context.bytesOut += byteLength;
+        },
+        (failure) => {
+          if (failure != null) upstreamAbort.abort(failure);
+          report(finalStatus, errorCode ?? (failure != null ? "InternalError" : undefined));
+        },
+      ),
+    };
+  };
+
+  return {
+    handle,
+    requestCounter,
+    config,
+    cacheStats: () => ({
+      secrets: secretsCache.stats(),
+      authorization: authorizationCache.stats(),
+      credentials: credentialsCache.stats(),
+    }),
+  };
+};
+
+const safeRequestId = (create: () => string): string => {
+  try {
+    const id = create();
+    if (typeof id === "string" && id !== "") return id;
+  } catch {
+    // Fall back to our own id below.
+  }
+  return randomRequestId();
+};
+
+const isParsedConfig = (value: unknown): value is ProxyConfig =>
+  typeof value === "object" &&
+  value != null &&
+  (value as { buckets?: unknown }).buckets instanceof Map;

@@ -1,0 +1,69 @@
+// Small helpers over raw header lists and raw query strings. Inbound requests are never pushed
+// through WHATWG `Headers`/`URL`: they would merge repeated headers and re-encode the path that
+// the client signed.
+
+/** The first value of header `name` (case-insensitive), or `undefined`. @internal */
+export const getHeader = (
+  headers: ReadonlyArray<readonly [string, string]>,
+  name: string,
+): string | undefined => {
+  const wanted = name.toLowerCase();
+  for (const [key, value] of headers) if (key.toLowerCase() === wanted) return value;
+  return undefined;
+};
+
+/** Every value of header `name`, in order. @internal */
+export const getHeaderValues = (
+  headers: ReadonlyArray<readonly [string, string]>,
+  name: string,
+): string[] => {
+  const wanted = name.toLowerCase();
+  return headers.filter(([key]) => key.toLowerCase() === wanted).map(([, value]) => value);
+};
+
+/** A parsed query parameter: raw text kept for forwarding, decoded text for decisions. @internal */
+export interface QueryParam {
+  /** The raw `name=value` text as on the wire. */
+  readonly raw: string;
+  readonly name: string;
+  readonly value: string;
+  readonly hasValue: boolean;
+}
+
+/** Decodes a query component once; `+` stays `+` (S3 signs it literally); bad escapes kept as is. */
+const decodeComponent = (text: string): string => {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+};
+
+/** Splits a raw query into parameters in wire order. @internal */
+export const parseQuery = (rawQuery: string): QueryParam[] =>
+  rawQuery === ""
+    ? []
+    : rawQuery
+        .split("&")
+        .filter((part) => part !== "")
+        .map((raw) => {
+          const equals = raw.indexOf("=");
+          const name = decodeComponent(equals === -1 ? raw : raw.slice(0, equals));
+          const value = equals === -1 ? "" : decodeComponent(raw.slice(equals + 1));
+          return { raw, name, value, hasValue: equals !== -1 };
+        });
+
+/** The decoded query as a record (first value of a repeated name wins). @internal */
+export const queryRecord = (params: ReadonlyArray<QueryParam>): Record<string, string> => {
+  const record: Record<string, string> = {};
+  for (const param of params)
+    if (!Object.hasOwn(record, param.name)) record[param.name] = param.value;
+  return record;
+};
+
+/** Parses a decimal `Content-Length`-like header; `undefined` when absent or invalid. @internal */
+export const parseLength = (value: string | undefined): number | undefined => {
+  if (value == null || !/^\s*\d{1,16}\s*$/.test(value)) return undefined;
+  const length = Number(value.trim());
+  return Number.isSafeInteger(length) ? length : undefined;
+};

@@ -1,0 +1,114 @@
+// Phase 3, authorize: the `validator` callback through a cache keyed by access key, bucket and
+// the request facts `validatorCacheKey` names (default: method and operation), for the bucket's
+// `ttl`. Denials are cached like grants (a denied client cannot hammer the validator); errors
+// never are. Without a validator every authenticated request is allowed.
+
+import type { CacheStatus, CredsCache } from "@osp/creds-cache";
+import type { BucketConfig, ProxyConfig, ValidatorRequest } from "../config.ts";
+import { OspError } from "../errors.ts";
+import type { SafeObserver } from "../observer.ts";
+
+/** What the authorizer needs. @public */
+export interface AuthorizerOptions {
+  readonly config: ProxyConfig;
+  readonly cache: CredsCache<boolean>;
+  readonly observer: SafeObserver;
+}
+
+/** One authorization question. @public */
+export interface AuthorizationQuestion {
+  readonly requestId: string;
+  readonly accessKeyId: string;
+  readonly bucket: BucketConfig;
+  readonly request: ValidatorRequest;
+  readonly signal?: AbortSignal;
+}
+
+/** The authorize phase. @public */
+export interface Authorizer {
+  /** Whether the validator allows the request (cached). Throws `InternalError` when it fails. */
+  isAllowed(question: AuthorizationQuestion): Promise<boolean>;
+  /** As `isAllowed`, but a denial throws `AccessDenied`. */
+  authorize(question: AuthorizationQuestion): Promise<void>;
+}
+
+/** The cache key of a decision: only the facts the validator is declared to depend on. @public */
+export const authorizationCacheKey = (
+  mode: ProxyConfig["validatorCacheKey"],
+  accessKeyId: string,
+  request: Pick<ValidatorRequest, "bucket" | "method" | "operation" | "key">,
+): string => {
+  const parts: string[] = [accessKeyId, request.bucket];
+  if (mode !== "bucket") parts.push(request.method, request.operation);
+  if (mode === "object") parts.push(request.key ?? "");
+  // JSON keeps the parts apart whatever characters they hold.
+  return JSON.stringify(parts);
+};
+
+/** Creates the authorize phase. @public */
+export const createAuthorizer = (options: AuthorizerOptions): Authorizer => {
+  const { config, observer } = options;
+
+  const isAllowed = async (question: AuthorizationQuestion): Promise<boolean> => {
+    const validator = config.validator;
+    // Documented: no validator configured = every authenticated request is allowed.
+    if (validator == null) return true;
+    const { accessKeyId, bucket, request } = question;
+    const status: CacheStatus = {};
+    let allowed: boolean;
+    try {
+      allowed = await options.cache.get(
+        authorizationCacheKey(config.validatorCacheKey, accessKeyId, request),
+        async () => {
+          const decision: unknown = await validator(accessKeyId, bucket.name, request);
+          if (typeof decision !== "boolean") {
+            throw new OspError("InternalError", {
+              source: "proxy",
+              message: "validator returned a non-boolean",
+            });
+          }
+          return decision;
+        },
+        {
+          ttlMs: bucket.ttlSeconds * 1000,
+          status,
+          ...(question.signal != null && { signal: question.signal }),
+        },
+      );
+    } catch (error) {
+      throw OspError.is(error)
+        ? error
+        : new OspError("InternalError", {
+            source: "proxy",
+            message: "validator failed",
+            cause: error,
+          });
+    } finally {
+      if (status.result != null) {
+        observer.cache({
+          cache: "authorization",
+          result: status.result,
+          ...(status.refreshStarted != null && { refreshStarted: status.refreshStarted }),
+        });
+      }
+    }
+    observer.authorization({
+      requestId: question.requestId,
+      accessKeyId,
+      bucket: bucket.name,
+      operation: request.operation,
+      method: request.method,
+      allowed,
+      cached: status.result !== "miss",
+      ...(request.remoteAddress != null && { remoteAddress: request.remoteAddress }),
+    });
+    return allowed;
+  };
+
+  return {
+    isAllowed,
+    async authorize(question) {
+      if (!(await isAllowed(question))) throw new OspError("AccessDenied");
+    },
+  };
+};

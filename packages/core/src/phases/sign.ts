@@ -1,0 +1,138 @@
+// Phase 6, sign: the upstream request gets the backend's credentials and nothing of the
+// client's. HMAC backends: SigV4 header signing with the payload hash the body plan chose (the
+// client's own hash when the body passes through, so the backend checks it), then the body is
+// re-signed chunk by chunk when it is aws-chunked. Bearer backends: `Authorization: Bearer`.
+
+import {
+  signRequest,
+  type ChunkSigningContext,
+  type CryptoProvider,
+  type SigningKeyCache,
+} from "@osp/sigv4";
+import { applyHeaderEdits, type BodyPlan } from "../body/plan.ts";
+import type { BucketConfig } from "../config.ts";
+import type { BackendCredentials } from "../context.ts";
+import { OspError } from "../errors.ts";
+import type { BearerTokenProvider, HeaderList, UpstreamRequest } from "../ports.ts";
+import type { UpstreamTarget } from "./rewrite.ts";
+
+/** What the signer needs. @public */
+export interface SignerOptions {
+  readonly crypto: CryptoProvider;
+  readonly signingKeyCache: SigningKeyCache;
+  readonly now: () => number;
+  readonly bearerTokens?: BearerTokenProvider;
+  readonly verifyTls: boolean;
+}
+
+/** One request to sign. @public */
+export interface SignInput {
+  readonly method: string;
+  readonly bucket: BucketConfig;
+  readonly backend: BackendCredentials;
+  readonly target: UpstreamTarget;
+  /** Forwarded headers (lower-case names, without Host). */
+  readonly headers: HeaderList;
+  readonly plan: BodyPlan;
+  readonly signal: AbortSignal;
+  /** Bearer only: ask the token provider for a new token (after a backend 401/403). */
+  readonly forceRefresh?: boolean;
+}
+
+/** The sign phase. @public */
+export interface Signer {
+  sign(input: SignInput): Promise<UpstreamRequest>;
+}
+
+const pathAndQuery = (target: UpstreamTarget): string =>
+  target.query === "" ? target.path : `${target.path}?${target.query}`;
+
+/** Creates the sign phase. @public */
+export const createSigner = (options: SignerOptions): Signer => {
+  const bearerToken = async (
+    apiKey: string,
+    signal: AbortSignal,
+    forceRefresh: boolean,
+  ): Promise<string> => {
+    const provider = options.bearerTokens;
+    if (provider == null) {
+      throw new OspError("InternalError", {
+        source: "proxy",
+        message: "the bucket uses an API key but no bearer token provider is configured",
+      });
+    }
+    try {
+      return await provider.getToken(apiKey, { signal, ...(forceRefresh && { forceRefresh }) });
+    } catch (error) {
+      throw OspError.is(error)
+        ? error
+        : new OspError("ServiceUnavailable", {
+            source: "upstream",
+            message: "bearer token exchange failed",
+            cause: error,
+          });
+    }
+  };
+
+  const sign = async (input: SignInput): Promise<UpstreamRequest> => {
+    const { target, plan, backend } = input;
+    const edited = applyHeaderEdits(input.headers, plan);
+    const common = {
+      method: input.method,
+      origin: target.origin,
+      pathAndQuery: pathAndQuery(target),
+      ...(plan.bodyLengthBytes != null && { bodyLengthBytes: plan.bodyLengthBytes }),
+      verifyTls: options.verifyTls,
+      signal: input.signal,
+    };
+
+    if (backend.kind === "bearer") {
+      const token = await bearerToken(backend.apiKey, input.signal, input.forceRefresh === true);
+      const headers: HeaderList = [
+        ["host", target.host],
+        ...edited,
+        ["authorization", `Bearer ${token}`],
+      ];
+      return { ...common, headers, body: await plan.prepare() };
+    }
+
+    let signed;
+    try {
+      signed = signRequest(
+        {
+          method: input.method,
+          path: target.path,
+          query: target.query,
+          headers: [["host", target.host], ...edited],
+        },
+        {
+          credentials: backend.credentials,
+          region: input.bucket.region,
+          now: options.now(),
+          payloadHash: plan.payloadHash,
+          crypto: options.crypto,
+          signingKeyCache: options.signingKeyCache,
+        },
+      );
+    } catch (error) {
+      // Bad backend credentials are the operator's problem, not the client's.
+      throw new OspError("InternalError", {
+        source: "proxy",
+        message: "signing the upstream request failed",
+        cause: error,
+      });
+    }
+    const chunkSigning: ChunkSigningContext | undefined =
+      plan.kind === "reencode"
+        ? {
+            signingKey: signed.signingKey,
+            amzDate: signed.amzDate,
+            scope: signed.scope,
+            seedSignature: signed.signature,
+          }
+        : undefined;
+    return { ...common, headers: signed.headers, body: await plan.prepare(chunkSigning) };
+  };
+
+  return { sign };
+};
