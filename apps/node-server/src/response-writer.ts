@@ -1,0 +1,243 @@
+// ProxyResponse → Node response: status, header list with repeated names, body streamed with
+// backpressure. A body that fails after the headers went out destroys the connection (HTTP/1.1)
+// or resets the stream (HTTP/2): a client must never see a clean-looking truncated response.
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { constants as http2Constants, type Http2ServerResponse } from "node:http2";
+import type { Socket } from "node:net";
+import type { ProxyResponse } from "@osp/core";
+import type { AdaptedRequest, NodeRequest, NodeResponse } from "./request-adapter.ts";
+
+// Connection-level headers: Node writes its own framing, and HTTP/2 forbids them outright.
+const HOP_BY_HOP = new Set([
+  "connection",
+  "keep-alive",
+  "proxy-connection",
+  "transfer-encoding",
+  "upgrade",
+  "te",
+  "trailer",
+]);
+
+/**
+ * An unread upload larger than this (or of unknown size) is not drained to keep the connection:
+ * the connection is closed after the answer instead, once the client had a moment to read it.
+ */
+export const DRAIN_LIMIT_BYTES = 1024 * 1024;
+/** How long a connection closed after an early answer keeps reading (and discarding) the upload. */
+export const LINGER_MS = 2_000;
+
+/** Options of {@link writeProxyResponse}. */
+export interface WriteResponseOptions {
+  requestId: string;
+  serverName: string;
+  /** Add `Connection: close` (HTTP/1.1): the server is draining. */
+  closeConnection: boolean;
+  adapted?: AdaptedRequest;
+}
+
+const isHttp2 = (res: NodeResponse): res is Http2ServerResponse =>
+  "stream" in res && res.stream != null;
+
+/** Why the response stream went away before the body was written. */
+class ResponseClosedError extends Error {
+  constructor() {
+    super("the client closed the connection");
+    this.name = "ResponseClosedError";
+  }
+}
+
+/** Resolves when `res` can take more data; rejects when it closes first. */
+const drained = (res: NodeResponse): Promise<void> =>
+  new Promise((resolve, reject) => {
+    const onDrain = () => {
+      cleanup();
+      resolve();
+    };
+    const onClose = () => {
+      cleanup();
+      reject(new ResponseClosedError());
+    };
+    const cleanup = () => {
+      res.off("drain", onDrain);
+      res.off("close", onClose);
+      res.off("error", onClose);
+    };
+    res.on("drain", onDrain);
+    res.on("close", onClose);
+    res.on("error", onClose);
+  });
+
+/**
+ * Closes a socket after the response without a reset: FIN first, keep reading (the parser
+ * discards the rest of the upload) until the client closes or {@link LINGER_MS} passed.
+ * Closing at once while upload bytes are still arriving makes the kernel send RST, and many
+ * clients then lose the answer they were about to read.
+ */
+const lingerOnClose = (socket: Socket): void => {
+  socket.destroySoon = function lingeringClose(this: Socket) {
+    this.end();
+    const timer = setTimeout(() => this.destroy(), LINGER_MS);
+    timer.unref();
+    this.once("end", () => this.destroy());
+    this.once("close", () => clearTimeout(timer));
+  };
+};
+
+/** Bytes of the upload still to come, `Infinity` when unknown. */
+const unreadBytes = (req: NodeRequest, adapted: AdaptedRequest): number => {
+  const length = Number(req.headers["content-length"]);
+  if (!Number.isFinite(length)) return Number.POSITIVE_INFINITY;
+  return Math.max(0, length - (adapted.body?.bytesRead ?? 0));
+};
+
+/**
+ * Decides what happens to an upload the core did not read to the end: small rests are drained
+ * so the connection stays usable; large or unknown ones, and bodies the client was told to
+ * hold back (`Expect: 100-continue` answered without `100`), end the connection after the answer.
+ */
+const uploadLeftOver = (
+  req: NodeRequest,
+  adapted: AdaptedRequest | undefined,
+): "none" | "drain" | "close" => {
+  const body = adapted?.body;
+  if (adapted == null || body == null || body.state === "finished" || body.state === "reading")
+    return "none";
+  if ((req as IncomingMessage).complete) return "none";
+  if (adapted.expectsContinue && !adapted.continueSent()) return "close";
+  return unreadBytes(req, adapted) > DRAIN_LIMIT_BYTES ? "close" : "drain";
+};
+
+const discardUpload = (req: NodeRequest, res: NodeResponse, leftOver: "drain" | "close"): void => {
+  const settle = () => {
+    if ((req as IncomingMessage).complete) return;
+    if (isHttp2(res) && leftOver === "close") {
+      // RFC 9113 §8.1: a complete answer, then RST_STREAM(NO_ERROR) tells the client to stop sending.
+      res.stream.close(http2Constants.NGHTTP2_NO_ERROR);
+      return;
+    }
+    req.resume();
+  };
+  if (res.writableFinished) settle();
+  else res.once("finish", settle);
+};
+
+/** Writes the head: hop-by-hop headers dropped, request id and `Server` always present. */
+const writeHead = (
+  res: NodeResponse,
+  response: ProxyResponse,
+  options: WriteResponseOptions,
+  close: boolean,
+): void => {
+  let hasRequestId = false;
+  let hasServer = false;
+  if (isHttp2(res)) {
+    const headers: Record<string, string | string[]> = {};
+    for (const [name, value] of response.headers) {
+      const lower = name.toLowerCase();
+      if (HOP_BY_HOP.has(lower)) continue;
+      if (lower === "x-amz-request-id") hasRequestId = true;
+      else if (lower === "server") hasServer = true;
+      const existing = headers[lower];
+      if (existing == null) headers[lower] = value;
+      else if (Array.isArray(existing)) existing.push(value);
+      else headers[lower] = [existing, value];
+    }
+    if (!hasRequestId) headers["x-amz-request-id"] = options.requestId;
+    if (!hasServer) headers.server = options.serverName;
+    res.writeHead(response.status, headers);
+    return;
+  }
+  const flat: string[] = [];
+  for (const [name, value] of response.headers) {
+    const lower = name.toLowerCase();
+    if (HOP_BY_HOP.has(lower)) continue;
+    if (lower === "x-amz-request-id") hasRequestId = true;
+    else if (lower === "server") hasServer = true;
+    flat.push(name, value);
+  }
+  if (!hasRequestId) flat.push("x-amz-request-id", options.requestId);
+  if (!hasServer) flat.push("Server", options.serverName);
+  if (close) flat.push("Connection", "close");
+  (res as ServerResponse).writeHead(response.status, flat);
+};
+
+/** Streams the body with backpressure; `return()` reaches the core's iterator on every exit path. */
+const pumpBody = async (res: NodeResponse, body: AsyncIterable<Uint8Array>): Promise<void> => {
+  // Both response classes have these methods; their overload sets just do not unify.
+  const out = res as unknown as { write(chunk: Uint8Array): boolean; end(): void };
+  for await (const chunk of body) {
+    if (res.destroyed) throw new ResponseClosedError();
+    if (!out.write(chunk)) await drained(res);
+  }
+  out.end();
+};
+
+/**
+ * Writes a `ProxyResponse`. Never rejects: a failure after the head was sent destroys the
+ * response (and with it the HTTP/1.1 connection), since the client can no longer be told.
+ */
+export const writeProxyResponse = async (
+  req: NodeRequest,
+  res: NodeResponse,
+  response: ProxyResponse,
+  options: WriteResponseOptions,
+): Promise<void> => {
+  const leftOver = uploadLeftOver(req, options.adapted);
+  const close = !isHttp2(res) && (options.closeConnection || leftOver === "close");
+  if (close && leftOver === "close" && req.socket != null) lingerOnClose(req.socket as Socket);
+  const sendsBody =
+    response.body != null &&
+    req.method !== "HEAD" &&
+    response.status !== 204 &&
+    response.status !== 304;
+  try {
+    writeHead(res, response, options, close);
+  } catch (error) {
+    await discardBody(response);
+    throw error;
+  }
+  if (leftOver !== "none") discardUpload(req, res, leftOver);
+  if (!sendsBody) {
+    await discardBody(response);
+    res.end();
+    return;
+  }
+  try {
+    await pumpBody(res, response.body!);
+  } catch (error) {
+    if (!res.destroyed)
+      res.destroy(error instanceof ResponseClosedError ? undefined : (error as Error));
+  }
+};
+
+/** Lets the core release a body that will not be sent (HEAD, 204, a failed head). */
+const discardBody = async (response: ProxyResponse): Promise<void> => {
+  const body = response.body as (AsyncIterable<Uint8Array> & { destroy?: () => void }) | null;
+  if (body == null) return;
+  try {
+    // A Readable frees its socket on destroy(); return() on a fresh iterator may run no cleanup.
+    if (typeof body.destroy === "function") body.destroy();
+    else await body[Symbol.asyncIterator]().return?.();
+  } catch {
+    // The body is being thrown away; its failure changes nothing.
+  }
+};
+
+/** Writes a small complete response (admin endpoints, last-resort errors). */
+export const writeSimpleResponse = (
+  res: NodeResponse,
+  status: number,
+  headers: Array<[string, string]>,
+  body: string,
+  options: { requestId: string; serverName: string; closeConnection: boolean; isHead: boolean },
+): void => {
+  const bytes = Buffer.from(body, "utf8");
+  const response: ProxyResponse = {
+    status,
+    headers: [...headers, ["Content-Length", String(bytes.byteLength)]],
+    body: null,
+  };
+  writeHead(res, response, { ...options }, options.closeConnection && !isHttp2(res));
+  if (options.isHead) res.end();
+  else res.end(bytes);
+};

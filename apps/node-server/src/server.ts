@@ -1,0 +1,443 @@
+// One serving process: listeners → request adapter → the core's proxy → response writer, with
+// logs, metrics, health, request counting and graceful shutdown around it. Used directly for
+// threads = 1 and inside every worker for threads > 1.
+import type { Server as HttpServer } from "node:http";
+import type { Http2SecureServer } from "node:http2";
+import type { Socket } from "node:net";
+import { performance } from "node:perf_hooks";
+import { rootCertificates } from "node:tls";
+import {
+  createProxy,
+  OspError,
+  toS3ErrorXml,
+  type Proxy,
+  type ProxyObserver,
+  type Transport,
+} from "@osp/core";
+import { createIbmIamTokenProvider } from "@osp/ibm-iam";
+import { nodeCryptoProvider } from "@osp/sigv4/node";
+import { createUndiciTransport } from "@osp/transport-undici";
+import type { Logger } from "pino";
+import { ADMIN_PATH_PREFIX, adminRoute, handleAdminRequest, type AdminState } from "./admin.ts";
+import type { ResolvedServerConfig } from "./config.ts";
+import {
+  ConnectionTracker,
+  createHttpListener,
+  createHttpsListener,
+  listen,
+  stopListening,
+  type ListenerAddress,
+  type RequestHandler,
+} from "./listeners.ts";
+import { createLogger, flushLogger, redactFields, redactQuery } from "./logging.ts";
+import { createServerMetrics, type ServerMetrics } from "./metrics.ts";
+import {
+  adaptRequest,
+  splitRequestTarget,
+  type NodeRequest,
+  type NodeResponse,
+} from "./request-adapter.ts";
+import { createRequestId } from "./request-id.ts";
+import { attachRequestCountSource, enableRequestCounting } from "./request-counting.ts";
+import { writeProxyResponse, writeSimpleResponse } from "./response-writer.ts";
+import { closeOnSignals, drainListeners, InFlightRequests } from "./shutdown.ts";
+
+/** A running server. @public */
+export interface ServerHandle {
+  http?: ListenerAddress;
+  https?: ListenerAddress;
+  admin?: ListenerAddress;
+  /** The core proxy (in-process mode only). */
+  proxy?: Proxy;
+  /** Graceful: stop accepting, answer readyz 503, drain in-flight requests until `shutdownTimeoutMs`, then cut. */
+  close(): Promise<void>;
+}
+
+/** What a worker process adds to a serving process. */
+export interface WorkerHooks {
+  /** Prometheus text over all workers (asks the primary). */
+  clusterMetricsText(): Promise<string>;
+}
+
+/** A serving process with its internals, for the cluster worker wiring and tests. */
+export interface ProcessServer extends ServerHandle {
+  proxy: Proxy;
+  metrics: ServerMetrics;
+  logger: Logger<never>;
+  ready(): boolean;
+}
+
+/** Backend exchanges that outlive the drain deadline get this long to close their connections. */
+const TRANSPORT_CLOSE_GRACE_MS = 2_000;
+/** Status recorded for a request whose client left before the answer's head was sent. */
+const CLIENT_CLOSED_STATUS = 499;
+/** How long the access line waits for the core's request event after the response closed. */
+const ACCESS_EVENT_WAIT_MS = 1_000;
+
+type RequestEvent = Parameters<NonNullable<ProxyObserver["request"]>>[0];
+
+/** Per-request state joining what the listener saw with the core's request event. */
+interface Exchange {
+  requestId: string;
+  method: string;
+  path: string;
+  query: string;
+  httpVersion: string;
+  userAgent?: string;
+  remoteAddress?: string;
+  startedAt: number;
+  event?: RequestEvent;
+  /** The backend's x-amz-request-id, when it sent one. */
+  backendRequestId?: string;
+  closed: boolean;
+  done: boolean;
+  status: number;
+  completed: boolean;
+  timer?: NodeJS.Timeout;
+}
+
+const hostOf = (req: NodeRequest): string => {
+  const value =
+    req.headers.host ?? (req.headers as Record<string, string | undefined>)[":authority"] ?? "";
+  return value.replace(/:\d+$/, "").toLowerCase();
+};
+
+const isHttp1 = (req: NodeRequest): boolean => req.httpVersionMajor === 1;
+
+/** Starts one serving process (no cluster). */
+export const startProcessServer = async (
+  resolved: ResolvedServerConfig,
+  options: { worker?: WorkerHooks } = {},
+): Promise<ProcessServer> => {
+  const { settings, proxyConfig, warnings } = resolved;
+  const logger = createLogger({
+    level: settings.logLevel,
+    ...(settings.logDestination != null && { destination: settings.logDestination }),
+  });
+  for (const warning of warnings) logger.warn({ log: "config" }, warning);
+  const metrics = createServerMetrics();
+  const serverName = proxyConfig.serverName;
+  const virtualHostSuffixes = proxyConfig.virtualHostDomains.map((domain) => `.${domain}`);
+
+  const ownTransport = settings.transport == null;
+  const transport: Transport =
+    settings.transport ??
+    createUndiciTransport(
+      settings.backendCa != null ? { ca: [...rootCertificates, settings.backendCa] } : {},
+    );
+  const bearerTokens = createIbmIamTokenProvider({
+    ...(settings.iamTokenUrl != null && { tokenUrl: settings.iamTokenUrl }),
+    onCacheEvent: (event) => metrics.observeCache("iam", event.result, event.refreshStarted),
+  });
+
+  const exchanges = new Map<string, Exchange>();
+  const accessLog = logger.child({ log: "access" });
+  const auditLog = logger.child({ log: "audit" });
+
+  /** The one access line and the request metrics, once the response closed and the core reported. */
+  const finish = (exchange: Exchange): void => {
+    if (exchange.done) return;
+    exchange.done = true;
+    if (exchange.timer != null) clearTimeout(exchange.timer);
+    exchanges.delete(exchange.requestId);
+    const event = exchange.event;
+    const durationMs = event?.durationMs ?? performance.now() - exchange.startedAt;
+    const operation = event?.operation ?? "Unknown";
+    metrics.observeRequest({
+      operation,
+      status: exchange.status,
+      durationMs,
+      bytesIn: event?.bytesIn ?? 0,
+      bytesOut: event?.bytesOut ?? 0,
+    });
+    accessLog.info(
+      {
+        requestId: exchange.requestId,
+        method: exchange.method,
+        path: exchange.path,
+        query: redactQuery(exchange.query),
+        status: exchange.status,
+        ...(event?.errorCode != null && { errorCode: event.errorCode }),
+        operation,
+        ...(event?.bucket != null && { bucket: event.bucket }),
+        ...(event?.accessKeyId != null && { accessKeyId: event.accessKeyId }),
+        ...(exchange.backendRequestId != null && { backendRequestId: exchange.backendRequestId }),
+        remoteAddress: exchange.remoteAddress,
+        userAgent: exchange.userAgent,
+        httpVersion: exchange.httpVersion,
+        durationMs: Math.round(durationMs * 1000) / 1000,
+        bytesIn: event?.bytesIn ?? 0,
+        bytesOut: event?.bytesOut ?? 0,
+        ...(!exchange.completed && { aborted: true }),
+      },
+      "request",
+    );
+  };
+
+  const observer: ProxyObserver = {
+    phase: (event) => metrics.observePhase(event.phase, event.durationMs),
+    authorization: (event) =>
+      auditLog.info(
+        {
+          requestId: event.requestId,
+          accessKeyId: event.accessKeyId,
+          bucket: event.bucket,
+          operation: event.operation,
+          method: event.method,
+          allowed: event.allowed,
+          cached: event.cached,
+          remoteAddress: event.remoteAddress,
+        },
+        event.allowed ? "authorization allowed" : "authorization denied",
+      ),
+    cache: (event) => metrics.observeCache(event.cache, event.result, event.refreshStarted),
+    upstreamError: (event) => {
+      metrics.observeUpstreamError(event.code);
+      logger.warn(
+        { log: "upstream", requestId: event.requestId, code: event.code, origin: event.origin },
+        "backend exchange failed",
+      );
+    },
+    request: (event) => {
+      const exchange = exchanges.get(event.requestId);
+      if (exchange == null) return;
+      exchange.event = event;
+      if (exchange.closed) finish(exchange);
+    },
+    warn: (message, fields) =>
+      logger.warn({ log: "proxy", ...redactFields(fields ?? {}) }, message),
+  };
+
+  const proxy = createProxy(proxyConfig, {
+    transport,
+    bearerTokens,
+    crypto: nodeCryptoProvider,
+    observer,
+    createRequestId,
+  });
+  if (settings.requestCounting) enableRequestCounting();
+  const detachCounting = attachRequestCountSource(proxy.requestCounter);
+
+  const inFlight = new InFlightRequests();
+  const tracker = new ConnectionTracker();
+  let listening = false;
+  let draining = false;
+
+  const adminState: AdminState = {
+    serverName,
+    ready: () => listening && !draining,
+    draining: () => draining,
+    metricsText: async () => {
+      if (options.worker != null) {
+        try {
+          return await options.worker.clusterMetricsText();
+        } catch {
+          // The primary did not answer in time: this worker's own numbers beat nothing.
+        }
+      }
+      return metrics.render();
+    },
+  };
+
+  const isVirtualHostRequest = (req: NodeRequest): boolean => {
+    if (virtualHostSuffixes.length === 0) return false;
+    const host = hostOf(req);
+    return virtualHostSuffixes.some(
+      (suffix) => host.endsWith(suffix) && host.length > suffix.length,
+    );
+  };
+
+  const writeInternalError = (
+    res: NodeResponse,
+    requestId: string,
+    isHead: boolean,
+    resource: string,
+  ): void => {
+    if (res.headersSent) {
+      if (!res.destroyed) res.destroy();
+      return;
+    }
+    const xml = toS3ErrorXml(new OspError("InternalError", { source: "proxy" }), {
+      requestId,
+      resource,
+    });
+    writeSimpleResponse(res, 500, [["Content-Type", "application/xml"]], xml, {
+      requestId,
+      serverName,
+      closeConnection: true,
+      isHead,
+    });
+  };
+
+  const handler: RequestHandler = (req, res) => {
+    const requestId = createRequestId();
+    const target = req.url ?? "/";
+    if (target.startsWith(ADMIN_PATH_PREFIX) && !isVirtualHostRequest(req)) {
+      const route = adminRoute(splitRequestTarget(target).path, false) ?? "unknown";
+      void handleAdminRequest(req, res, route, adminState, requestId);
+      return;
+    }
+    const socket = isHttp1(req) ? (req.socket as Socket) : undefined;
+    inFlight.increment();
+    metrics.requestStarted();
+    if (socket != null) tracker.requestStarted(socket);
+    const controller = new AbortController();
+    const adapted = adaptRequest(req, { requestId, signal: controller.signal, response: res });
+    const userAgent = req.headers["user-agent"];
+    const exchange: Exchange = {
+      requestId,
+      method: adapted.request.method,
+      path: adapted.request.path,
+      query: adapted.request.query,
+      httpVersion: req.httpVersion,
+      ...(typeof userAgent === "string" && { userAgent }),
+      ...(adapted.request.remoteAddress != null && {
+        remoteAddress: adapted.request.remoteAddress,
+      }),
+      startedAt: performance.now(),
+      closed: false,
+      done: false,
+      status: 0,
+      completed: false,
+    };
+    exchanges.set(requestId, exchange);
+    res.once("close", () => {
+      const completed = res.writableFinished;
+      // The client went away: the core aborts the backend exchange.
+      if (!completed) controller.abort(new Error("the client closed the connection"));
+      inFlight.decrement();
+      metrics.requestEnded();
+      if (socket != null) tracker.requestEnded(socket);
+      exchange.closed = true;
+      // 499 (as nginx): the client left before any answer was sent.
+      exchange.status = res.headersSent ? res.statusCode : CLIENT_CLOSED_STATUS;
+      exchange.completed = completed;
+      if (exchange.event != null) finish(exchange);
+      else {
+        exchange.timer = setTimeout(() => finish(exchange), ACCESS_EVENT_WAIT_MS);
+        exchange.timer.unref();
+      }
+    });
+    proxy
+      .handle(adapted.request)
+      .then((response) => {
+        // Our id is the response's x-amz-request-id (it is in our logs); a backend's own id is
+        // kept for the access line, to correlate with the backend's logs.
+        const headers = response.headers.filter(([name, value]) => {
+          if (name.length !== 16 || name.toLowerCase() !== "x-amz-request-id") return true;
+          if (value !== requestId) exchange.backendRequestId = value;
+          return false;
+        });
+        return writeProxyResponse(
+          req,
+          res,
+          { ...response, headers },
+          { requestId, serverName, closeConnection: draining, adapted },
+        );
+      })
+      .catch((error: unknown) => {
+        logger.error(
+          {
+            log: "server",
+            requestId,
+            err: {
+              name: (error as Error)?.name,
+              code: (error as { code?: unknown })?.code,
+              message: (error as Error)?.message,
+            },
+          },
+          "response failed",
+        );
+        writeInternalError(res, requestId, req.method === "HEAD", exchange.path);
+      });
+  };
+
+  const servers: Array<HttpServer | Http2SecureServer> = [];
+  const handle: ProcessServer = {
+    proxy,
+    metrics,
+    logger,
+    ready: adminState.ready,
+    close: async () => {},
+  };
+
+  let adminServer: HttpServer | undefined;
+  const adminTracker = new ConnectionTracker();
+  const bind = async (): Promise<void> => {
+    if (settings.httpPort != null) {
+      const server = createHttpListener(handler, tracker);
+      servers.push(server);
+      handle.http = await listen(server, settings.httpPort, settings.bindAddress, "http");
+    }
+    if (settings.httpsPort != null && settings.tls != null) {
+      const server = createHttpsListener(settings.tls, handler, tracker);
+      servers.push(server);
+      handle.https = await listen(server, settings.httpsPort, settings.bindAddress, "https");
+    }
+    if (settings.adminPort != null && options.worker == null) {
+      adminServer = createHttpListener((req, res) => {
+        const route = adminRoute(splitRequestTarget(req.url ?? "/").path, true) ?? "unknown";
+        void handleAdminRequest(req, res, route, adminState, createRequestId());
+      }, adminTracker);
+      handle.admin = await listen(adminServer, settings.adminPort, settings.bindAddress, "http");
+    }
+  };
+
+  let closing: Promise<void> | undefined;
+  let unregisterSignals: (() => void) | undefined;
+  handle.close = () => {
+    closing ??= (async () => {
+      draining = true;
+      logger.info(
+        { log: "server", inFlight: inFlight.count, timeoutMs: settings.shutdownTimeoutMs },
+        "draining",
+      );
+      const outcome = await drainListeners({
+        servers,
+        tracker,
+        inFlight,
+        timeoutMs: settings.shutdownTimeoutMs,
+      });
+      if (adminServer != null) {
+        const closed = stopListening(adminServer);
+        adminTracker.destroyAll();
+        await closed;
+      }
+      if (ownTransport) {
+        await Promise.race([
+          transport.close?.().catch(() => undefined),
+          new Promise((resolve) => setTimeout(resolve, TRANSPORT_CLOSE_GRACE_MS).unref()),
+        ]);
+      }
+      for (const exchange of exchanges.values()) finish(exchange);
+      detachCounting();
+      unregisterSignals?.();
+      logger.info(
+        { log: "server", outcome },
+        outcome === "drained" ? "closed" : "closed at the drain deadline",
+      );
+      await flushLogger(logger);
+    })();
+    return closing;
+  };
+
+  try {
+    await bind();
+  } catch (error) {
+    await handle.close();
+    throw error;
+  }
+  listening = true;
+  if (settings.handleSignals) unregisterSignals = closeOnSignals(handle.close);
+  logger.info(
+    {
+      log: "server",
+      http: handle.http?.url,
+      https: handle.https?.url,
+      admin: handle.admin?.url,
+      pid: process.pid,
+    },
+    "listening",
+  );
+  return handle;
+};
