@@ -26,3 +26,74 @@ export {
   type SigningKeyCache,
   type SigningKeyCacheOptions,
 } from "./signing-key.ts";
+export {
+  calculateSignature,
+  canonicalHeaders,
+  canonicalQuery,
+  canonicalRequest,
+  canonicalUri,
+  formatAmzDate,
+  formatScope,
+  stringToSign,
+  uriEncode,
+  type UriOptions,
+} from "./canonical.ts";
+export { defaultSignedHeaders, signRequest, type SignedRequest, type SignOptions } from "./sign.ts";
+export {
+  presignRequest,
+  presignUrl,
+  type PresignedRequest,
+  type PresignOptions,
+} from "./presign.ts";
+export {
+  parseAuthorization,
+  type ParseOptions,
+  type ParsedAuthorization,
+} from "./parse-authorization.ts";
+export {
+  verifyRequest,
+  verifyRequestWithSecret,
+  type VerifiedRequest,
+  type VerifyOptions,
+} from "./verify.ts";
+export {
+  chunkStringToSign,
+  createChunkDecoder,
+  parseDeclaredTrailers,
+  trailerStringToSign,
+  type ChunkDecoder,
+  type ChunkDecoderOptions,
+  type ChunkDecoderResult,
+  type ChunkedPayloadMode,
+  type ChunkSigningContext,
+  type DecodedChunk,
+} from "./chunked.ts";
+export {
+  createChunkEncoder,
+  createUnsignedChunkEncoder,
+  signedChunkedLength,
+  unsignedChunkedLength,
+  type ChunkedLengthOptions,
+  type ChunkEncoder,
+  type ChunkEncoderOptions,
+  type ChunkTrailers,
+  type UnsignedChunkEncoderOptions,
+} from "./chunked-encoder.ts";
+export {
+  chunkDecoderTransform,
+  chunkEncoderTransform,
+  decodeChunked,
+  encodeChunked,
+  resignChunked,
+  type ChunkDecoderTransformOptions,
+  type ChunkEncoderStreamOptions,
+  type ResignChunkedOptions,
+} from "./chunked-streams.ts";
+export {
+  CHECKSUM_ALGORITHMS,
+  checksumHeaderName,
+  createChecksum,
+  parseChecksumAlgorithm,
+  type Checksum,
+  type ChecksumAlgorithm,
+} from "./checksums.ts";

@@ -58,4 +58,12 @@ export interface CryptoProvider {
   hmacSha256(key: Uint8Array, data: Uint8Array): Uint8Array;
   createSha256(): IncrementalHash;
   createSha1(): IncrementalHash;
+  /**
+   * Optional fast path: lower-case hex SHA-256 of the UTF-8 of `text`. Must equal
+   * `toHex(sha256(utf8(text)))`; lets a native provider skip the string → bytes → hex copies on
+   * the verify hot path.
+   */
+  sha256Hex?(text: string): string;
+  /** Optional fast path: lower-case hex HMAC-SHA256 of the UTF-8 of `text` under `key`. */
+  hmacSha256Hex?(key: Uint8Array, text: string): string;
 }
