@@ -101,6 +101,16 @@ describe("canonicalQuery", () => {
     expect(canonicalQuery("k=a=b")).toBe("k=a%3Db");
     expect(canonicalQuery("prefix=a/b&x=!*")).toBe("prefix=a%2Fb&x=%21%2A");
   });
+  it("pairs each name with its own value when valueless names precede later pairs", () => {
+    expect(canonicalQuery("a&b=1&c&d=x=y&e")).toBe("a=&b=1&c=&d=x%3Dy&e=");
+  });
+  it("splits a huge query of valueless names in linear time", () => {
+    const query = "a&".repeat(500_000);
+    const startedMs = performance.now();
+    expect(canonicalQuery(`${query}z=1`).endsWith("&z=1")).toBe(true);
+    // Quadratic scanning took 6–9 s here; linear takes tens of milliseconds.
+    expect(performance.now() - startedMs).toBeLessThan(3_000);
+  });
   it("skips empty pieces and drops excluded names", () => {
     expect(canonicalQuery("&a=1&&b=2&")).toBe("a=1&b=2");
     expect(canonicalQuery("a=1&X-Amz-Signature=f00", { exclude: ["X-Amz-Signature"] })).toBe("a=1");

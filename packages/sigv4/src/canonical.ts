@@ -179,11 +179,15 @@ export const canonicalQueryPairs = (rawQuery: string): CanonicalQueryPair[] => {
   if (rawQuery === "") return pairs;
   let start = 0;
   const length = rawQuery.length;
+  // The next "=" at or after `start`, found once and reused across pieces: searching afresh for
+  // every piece would rescan the rest of the query each time (quadratic on `?a&a&a…`).
+  let nextEquals = rawQuery.indexOf("=");
   while (start <= length) {
     let end = rawQuery.indexOf("&", start);
     if (end < 0) end = length;
     if (end > start) {
-      const equals = rawQuery.indexOf("=", start);
+      if (nextEquals >= 0 && nextEquals < start) nextEquals = rawQuery.indexOf("=", start);
+      const equals = nextEquals;
       if (equals < 0 || equals > end) {
         pairs.push({ name: encode(rawQuery.slice(start, end), false, true, "query"), value: "" });
       } else {
