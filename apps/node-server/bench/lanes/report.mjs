@@ -1,0 +1,305 @@
+// Medians, ratios against the issue's aims, the printed tables and the JSON document.
+
+const MIB = 1024 * 1024;
+
+/** The issue's aims (issue 5, "Benchmark"). */
+export const AIMS = {
+  smallGetVsPassThrough: 0.8,
+  p99VsPassThrough: 1.3,
+  largeVsPassThrough: 0.9,
+  rssGrowthMiB: 64,
+  /** "Flat across rounds", made measurable: no later round peaks this much above the first. */
+  rssDriftMiB: 16,
+};
+
+export const toMiB = (bytes) => bytes / MIB;
+
+export const median = (values) => {
+  const finite = values.filter((value) => Number.isFinite(value)).sort((a, b) => a - b);
+  if (finite.length === 0) return Number.NaN;
+  const middle = Math.floor(finite.length / 2);
+  return finite.length % 2 === 1 ? finite[middle] : (finite[middle - 1] + finite[middle]) / 2;
+};
+
+export const formatNumber = (value, digits = 0) =>
+  Number.isFinite(value) ? value.toFixed(digits) : "—";
+
+/** A plain-text table, first column left-aligned, the others right-aligned. */
+export const table = (headers, rows) => {
+  const widths = headers.map((header, column) =>
+    Math.max(header.length, ...rows.map((row) => String(row[column]).length)),
+  );
+  const line = (cells) =>
+    cells
+      .map((cell, column) =>
+        column === 0 ? String(cell).padEnd(widths[column]) : String(cell).padStart(widths[column]),
+      )
+      .join("  ")
+      .trimEnd();
+  return [
+    line(headers),
+    widths.map((width) => "-".repeat(width)).join("  "),
+    ...rows.map(line),
+  ].join("\n");
+};
+
+const pick = (results, field) => median(results.map((result) => result?.[field]));
+
+/** Per-lane medians over the rounds that ran, with every round's raw numbers kept. */
+export const summariseLanes = (lanes) => {
+  const summary = {};
+  for (const lane of lanes) {
+    const entry = {
+      label: lane.label,
+      smallGet: {
+        requestsPerSecond: pick(lane.small, "requestsPerSecond"),
+        p50Ms: pick(lane.small, "p50Ms"),
+        p99Ms: pick(lane.small, "p99Ms"),
+        cpuMicrosPerRequest: pick(lane.small, "cpuMicrosPerRequest"),
+        clientCpuMicrosPerRequest: pick(lane.small, "clientCpuMicrosPerRequest"),
+        rounds: lane.small,
+      },
+    };
+    if (lane.large) {
+      entry.largeGet = {
+        mbPerSecond: pick(lane.largeGet, "mbPerSecond"),
+        cpuSecondsPerGiB: pick(lane.largeGet, "cpuSecondsPerGiB"),
+        rounds: lane.largeGet,
+      };
+      entry.largePut = {
+        mbPerSecond: pick(lane.largePut, "mbPerSecond"),
+        cpuSecondsPerGiB: pick(lane.largePut, "cpuSecondsPerGiB"),
+        rounds: lane.largePut,
+      };
+    }
+    if (lane.rssPid != null && lane.rssRounds.length > 0) {
+      const peaks = lane.rssRounds.map((round) => round.peakBytes);
+      const afterRounds = lane.rssRounds.map((round) => round.afterBytes);
+      // V8 hands freed pages back lazily, so even right after a GC the RSS may still hold tens of
+      // MiB of an earlier phase's heap. Growth is therefore judged per round (peak − the settled
+      // RSS just before that round's transfers); peak − the lowest settled reading is kept as
+      // the pessimistic figure.
+      const idleBytes = Math.min(
+        lane.idleRssBytes,
+        ...lane.rssRounds.map((round) => round.idleBeforeBytes),
+        ...afterRounds,
+      );
+      entry.rss = {
+        startBytes: lane.startRssBytes,
+        idleBeforeLargeBytes: lane.idleRssBytes,
+        idleBytes,
+        peakBytesPerRound: peaks,
+        idleBeforeRoundBytes: lane.rssRounds.map((round) => round.idleBeforeBytes),
+        afterRoundBytes: afterRounds,
+        peakBytes: Math.max(...peaks),
+        growthMiB: toMiB(
+          Math.max(...lane.rssRounds.map((round) => round.peakBytes - round.idleBeforeBytes)),
+        ),
+        pessimisticGrowthMiB: toMiB(Math.max(...peaks) - idleBytes),
+        // A leak survives GC, so it raises the settled RSS after each round. Peaks also move
+        // with GC timing (±20 MiB here): their spread is reported, not judged.
+        driftMiB:
+          afterRounds.length < 2
+            ? Number.NaN
+            : toMiB(Math.max(...afterRounds.slice(1)) - afterRounds[0]),
+        peakSpreadMiB: toMiB(Math.max(...peaks) - Math.min(...peaks)),
+      };
+    }
+    summary[lane.id] = entry;
+  }
+  return summary;
+};
+
+/**
+ * The ratios the issue asks for. Each is the median over rounds of the per-round ratio: the
+ * lanes of a round ran back to back, so pairing them cancels much of the drift caused by other
+ * work on the machine. The "by CPU" rows divide CPU time per unit of work instead (inverted so
+ * they read like throughput ratios): what each proxy would reach with a core to itself.
+ */
+export const computeRatios = (lanes, summary) => {
+  const byId = Object.fromEntries(lanes.map((lane) => [lane.id, lane]));
+  const paired = (numeratorId, denominatorId, value) => {
+    const numerator = byId[numeratorId];
+    const denominator = byId[denominatorId];
+    if (numerator == null || denominator == null) return Number.NaN;
+    const rounds = Math.max(numerator.small.length, numerator.largeGet.length);
+    return median(
+      Array.from(
+        { length: rounds },
+        (_, round) => value(numerator, round) / value(denominator, round),
+      ),
+    );
+  };
+  const smallRps = (lane, round) => lane.small[round]?.requestsPerSecond;
+  const smallP99 = (lane, round) => lane.small[round]?.p99Ms;
+  const smallCpuRate = (lane, round) => 1 / lane.small[round]?.cpuMicrosPerRequest;
+  const getMbps = (lane, round) => lane.largeGet[round]?.mbPerSecond;
+  const putMbps = (lane, round) => lane.largePut[round]?.mbPerSecond;
+  const getCpuRate = (lane, round) => 1 / lane.largeGet[round]?.cpuSecondsPerGiB;
+  const putCpuRate = (lane, round) => 1 / lane.largePut[round]?.cpuSecondsPerGiB;
+  const atLeast = (aim) => ({ aim: `≥ ${aim}`, met: (value) => value >= aim });
+  const atMost = (aim) => ({ aim: `≤ ${aim}`, met: (value) => value <= aim });
+  const rss = summary.osp?.rss;
+  const ratios = [
+    {
+      id: "ospVsPassThroughSmallGet",
+      label: "OSP small GET req/s ÷ pass-through",
+      value: paired("osp", "passthrough", smallRps),
+      ...atLeast(AIMS.smallGetVsPassThrough),
+    },
+    {
+      id: "ospVsPassThroughSmallGetByCpu",
+      label: "  same, by CPU per request",
+      value: paired("osp", "passthrough", smallCpuRate),
+      ...atLeast(AIMS.smallGetVsPassThrough),
+    },
+    {
+      id: "ospVsPassThroughP99",
+      label: "OSP small GET p99 ÷ pass-through p99",
+      value: paired("osp", "passthrough", smallP99),
+      ...atMost(AIMS.p99VsPassThrough),
+    },
+    {
+      id: "ospQuietVsPassThroughSmallGet",
+      label: "OSP (log warn) small GET ÷ pass-through",
+      value: paired("osp-quiet", "passthrough", smallRps),
+      aim: "info",
+    },
+    {
+      id: "ospQuietVsPassThroughSmallGetByCpu",
+      label: "  same, by CPU per request",
+      value: paired("osp-quiet", "passthrough", smallCpuRate),
+      aim: "info",
+    },
+    {
+      id: "nginxProxyVsDirect",
+      label: "nginx proxy ÷ nginx direct (small GET)",
+      value: paired("nginx-proxy", "nginx-direct", smallRps),
+      aim: "info (issue: ≈ 0.48)",
+    },
+    {
+      id: "passThroughVsNginxProxy",
+      label: "pass-through ÷ nginx proxy (small GET)",
+      value: paired("passthrough", "nginx-proxy", smallRps),
+      aim: "info (issue: ≈ 0.22)",
+    },
+    {
+      id: "ospVsNginxDirect",
+      label: "OSP ÷ nginx direct (small GET)",
+      value: paired("osp", "nginx-direct", smallRps),
+      aim: "info",
+    },
+    {
+      id: "ospVsPassThroughLargeGet",
+      label: "OSP large GET MB/s ÷ pass-through",
+      value: paired("osp", "passthrough", getMbps),
+      ...atLeast(AIMS.largeVsPassThrough),
+    },
+    {
+      id: "ospVsPassThroughLargeGetByCpu",
+      label: "  same, by CPU per GiB",
+      value: paired("osp", "passthrough", getCpuRate),
+      ...atLeast(AIMS.largeVsPassThrough),
+    },
+    {
+      id: "ospVsPassThroughLargePut",
+      label: "OSP large PUT MB/s ÷ pass-through",
+      value: paired("osp", "passthrough", putMbps),
+      ...atLeast(AIMS.largeVsPassThrough),
+    },
+    {
+      id: "ospVsPassThroughLargePutByCpu",
+      label: "  same, by CPU per GiB",
+      value: paired("osp", "passthrough", putCpuRate),
+      ...atLeast(AIMS.largeVsPassThrough),
+    },
+    {
+      id: "ospRssGrowthMiB",
+      label: "OSP peak − idle RSS, worst round (MiB)",
+      value: rss?.growthMiB ?? Number.NaN,
+      ...atMost(AIMS.rssGrowthMiB),
+    },
+    {
+      id: "ospRssPessimisticGrowthMiB",
+      label: "  highest peak − lowest settled RSS (MiB)",
+      value: rss?.pessimisticGrowthMiB ?? Number.NaN,
+      aim: "info",
+    },
+    {
+      id: "ospRssDriftMiB",
+      label: "OSP settled RSS, rounds 2+ vs round 1 (MiB)",
+      value: rss?.driftMiB ?? Number.NaN,
+      aim: `≤ ${AIMS.rssDriftMiB} (flat)`,
+      met: (value) => value <= AIMS.rssDriftMiB,
+    },
+  ];
+  return ratios
+    .filter((ratio) => Number.isFinite(ratio.value))
+    .map(({ met, ...ratio }) => (met == null ? ratio : { ...ratio, met: met(ratio.value) }));
+};
+
+/** The text report: medians per lane, OSP's memory, the ratios. */
+export const renderReport = (lanes, summary, ratios) => {
+  const lines = [];
+  lines.push("medians over rounds");
+  lines.push(
+    table(
+      [
+        "lane",
+        "small req/s",
+        "p50 ms",
+        "p99 ms",
+        "CPU µs/req",
+        "client µs/req",
+        "GET MB/s",
+        "PUT MB/s",
+        "CPU s/GiB GET",
+        "PUT",
+        "RSS MiB +Δ/peak",
+      ],
+      lanes.map((lane) => {
+        const entry = summary[lane.id];
+        return [
+          lane.label,
+          formatNumber(entry.smallGet.requestsPerSecond),
+          formatNumber(entry.smallGet.p50Ms, 2),
+          formatNumber(entry.smallGet.p99Ms, 2),
+          formatNumber(entry.smallGet.cpuMicrosPerRequest),
+          formatNumber(entry.smallGet.clientCpuMicrosPerRequest),
+          formatNumber(entry.largeGet?.mbPerSecond),
+          formatNumber(entry.largePut?.mbPerSecond),
+          formatNumber(entry.largeGet?.cpuSecondsPerGiB, 2),
+          formatNumber(entry.largePut?.cpuSecondsPerGiB, 2),
+          entry.rss == null
+            ? ""
+            : `+${formatNumber(entry.rss.growthMiB)}/${formatNumber(toMiB(entry.rss.peakBytes))}`,
+        ];
+      }),
+    ),
+  );
+  const rss = summary.osp?.rss;
+  if (rss != null) {
+    const list = (values) => values.map((bytes) => formatNumber(toMiB(bytes))).join(" / ");
+    lines.push("");
+    lines.push(
+      `OSP RSS: ${formatNumber(toMiB(rss.startBytes))} MiB after start, ` +
+        `${formatNumber(toMiB(rss.idleBeforeLargeBytes))} MiB settled (after a GC) before the large rounds; ` +
+        `peak per round ${list(rss.peakBytesPerRound)} MiB; settled after each round ${list(rss.afterRoundBytes)} MiB; ` +
+        `idle baseline (lowest settled) ${formatNumber(toMiB(rss.idleBytes))} MiB`,
+    );
+  }
+  lines.push("");
+  lines.push("ratios (median of per-round ratios)");
+  lines.push(
+    table(
+      ["ratio", "value", "aim", ""],
+      ratios.map((ratio) => [
+        ratio.label,
+        formatNumber(ratio.value, 2),
+        ratio.aim,
+        ratio.met == null ? "" : ratio.met ? "met" : "MISSED",
+      ]),
+    ),
+  );
+  return lines.join("\n");
+};
