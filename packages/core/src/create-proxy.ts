@@ -22,7 +22,7 @@ import { safeObserver, type PhaseName, type ProxyObserver } from "./observer.ts"
 import { createAuthenticator, toOspError } from "./phases/authenticate.ts";
 import { createAuthorizer } from "./phases/authorize.ts";
 import { clientResponseHeaders, sendUpstream, streamResponseBody } from "./phases/forward.ts";
-import { parseRequest } from "./phases/parse.ts";
+import { assertUnambiguousRequest, parseRequest } from "./phases/parse.ts";
 import { createBackendResolver } from "./phases/resolve-backend.ts";
 import {
   forwardHeaders,
@@ -161,7 +161,10 @@ export const createProxy = (
   const now = deps.now ?? Date.now;
   const crypto = deps.crypto ?? nobleCryptoProvider;
   const createRequestId = deps.createRequestId ?? randomRequestId;
-  const signingKeyCache = createSigningKeyCache({ crypto });
+  // One signing-key cache per side: sigv4 remembers each cache's last key, and a cache shared by
+  // the client's (verify) and the backend's (sign) secrets would alternate and miss it every time.
+  const clientKeyCache = createSigningKeyCache({ crypto });
+  const backendKeyCache = createSigningKeyCache({ crypto });
   const secretsCache = createCredsCache<string | null>({
     ttlMs: config.secretsCacheTtlMs,
     negativeTtlMs: config.negativeCacheTtlMs,
@@ -173,7 +176,7 @@ export const createProxy = (
     config,
     now,
     crypto,
-    signingKeyCache,
+    signingKeyCache: clientKeyCache,
     secretsCache,
     observer,
   });
@@ -181,7 +184,7 @@ export const createProxy = (
   const resolver = createBackendResolver({ config, cache: credentialsCache, observer });
   const signer = createSigner({
     crypto,
-    signingKeyCache,
+    signingKeyCache: backendKeyCache,
     now,
     verifyTls: config.verifyTls,
     ...(deps.bearerTokens != null && { bearerTokens: deps.bearerTokens }),
@@ -191,20 +194,54 @@ export const createProxy = (
   // Creation dates of listed buckets: the proxy does not know the backend's, so a fixed value.
   const listedBucketDateMs = 0;
 
-  const timed = async <T>(
+  const phaseDone = (requestId: string, phase: PhaseName, startedAt: number, ok: boolean) =>
+    observer.phase({ requestId, phase, durationMs: Math.max(0, now() - startedAt), ok });
+
+  /**
+   * Runs a phase and reports its duration. A synchronous result is passed through as it is (no
+   * promise, no extra microtask): most phases finish without waiting on a cache hit.
+   */
+  const timed = <T>(
     requestId: string,
     phase: PhaseName,
-    run: () => T | Promise<T>,
-  ): Promise<T> => {
+    run: () => T | PromiseLike<T>,
+  ): T | Promise<T> => {
     const startedAt = now();
-    let ok = false;
+    let result: T | PromiseLike<T>;
     try {
-      const result = await run();
-      ok = true;
-      return result;
-    } finally {
-      observer.phase({ requestId, phase, durationMs: Math.max(0, now() - startedAt), ok });
+      result = run();
+    } catch (error) {
+      phaseDone(requestId, phase, startedAt, false);
+      throw error;
     }
+    if (!isPromiseLike(result)) {
+      phaseDone(requestId, phase, startedAt, true);
+      return result;
+    }
+    return Promise.resolve(result).then(
+      (value) => {
+        phaseDone(requestId, phase, startedAt, true);
+        return value;
+      },
+      (error: unknown) => {
+        phaseDone(requestId, phase, startedAt, false);
+        throw error;
+      },
+    );
+  };
+
+  /** {@link timed} for a phase that never waits. */
+  const timedSync = <T>(requestId: string, phase: PhaseName, run: () => T): T => {
+    const startedAt = now();
+    let result: T;
+    try {
+      result = run();
+    } catch (error) {
+      phaseDone(requestId, phase, startedAt, false);
+      throw error;
+    }
+    phaseDone(requestId, phase, startedAt, true);
+    return result;
   };
 
   const validatorRequest = (
@@ -261,13 +298,12 @@ export const createProxy = (
     context: RequestContext,
     identity: ClientIdentity,
     bucket: BucketConfig,
+    value: string | undefined,
   ): Promise<CopySource | undefined> => {
-    // A presigned URL carries it as a query parameter, which becomes a header upstream.
-    const header =
-      getHeader(context.raw.headers, "x-amz-copy-source") ??
-      context.query.find((param) => param.name.toLowerCase() === "x-amz-copy-source")?.value;
-    if (header == null) return undefined;
-    const source = parseCopySource(header);
+    // The parse phase's one copy source: the header, or a presigned URL's query parameter (which
+    // becomes a header upstream).
+    if (value == null) return undefined;
+    const source = parseCopySource(value);
     const sourceBucket = resolver.bucket(source.bucket);
     if (
       sourceBucket.host !== bucket.host ||
@@ -313,7 +349,7 @@ export const createProxy = (
     upstreamAbort: AbortController,
     track: (context: RequestContext) => void,
   ): Promise<ProxyResponse> => {
-    const parsed = await timed(requestId, "parse", () => parseRequest(request, config));
+    const parsed = timedSync(requestId, "parse", () => parseRequest(request, config));
     const context: RequestContext = {
       requestId,
       request,
@@ -338,14 +374,20 @@ export const createProxy = (
       authenticator.authenticate(parsed.raw, request.signal),
     );
     context.identity = identity;
+    // The operation name, the copy source and the hoisted headers follow the parse phase's reading
+    // of the authentication form; a verified signature must agree with it.
+    if (identity.verified && identity.presigned !== parsed.presigned) {
+      throw new OspError("InvalidRequest", {
+        message: "The request's authentication form is ambiguous.",
+      });
+    }
+    assertUnambiguousRequest(parsed);
 
     const target = parsed.target;
     if (target.kind === "service") return listBuckets(context, identity, responseContext);
 
-    // Unknown buckets are refused before the validator runs: attacker-chosen names never reach it
-    // or its cache.
-    const bucket = await timed(requestId, "authorize", async () => {
-      const found = resolver.bucket(target.bucket);
+    /** The validator's decision on the bucket, then the copy source's checks. */
+    const authorizeBucket = async (found: BucketConfig): Promise<BucketConfig> => {
       await authorizer.authorize({
         requestId,
         accessKeyId: identity.accessKeyId,
@@ -353,15 +395,28 @@ export const createProxy = (
         request: validatorRequest(context, found.name, target.key),
         ...(request.signal != null && { signal: request.signal }),
       });
-      const copySource = await authorizeCopySource(context, identity, found);
+      const copySource = await authorizeCopySource(context, identity, found, parsed.copySource);
       if (copySource != null) context.copySource = copySource;
       return found;
+    };
+    // Unknown buckets are refused before the validator runs: attacker-chosen names never reach it
+    // or its cache.
+    const bucket = await timed(requestId, "authorize", () => {
+      const found = resolver.bucket(target.bucket);
+      // Nothing to ask (no validator, no copy source): answered at once, without building the
+      // validator's request.
+      if (config.validator == null && parsed.copySource == null) return found;
+      return authorizeBucket(found);
     });
     context.bucket = bucket;
     countRequest();
 
-    const backend = await timed(requestId, "credentials", () =>
-      resolver.credentials(identity.accessKeyId, bucket, request.signal),
+    const backend = await timed(
+      requestId,
+      "credentials",
+      () =>
+        resolver.staticCredentials(bucket) ??
+        resolver.credentials(identity.accessKeyId, bucket, request.signal),
     );
     context.backend = backend;
 
@@ -374,7 +429,8 @@ export const createProxy = (
         : countBytes(request.body, (byteLength) => (context.bytesIn += byteLength));
     const upstreamTargetValue = upstreamTarget(bucket, target.rawKeyPath, parsed.query);
     let headers = forwardHeaders(parsed.raw.headers, identity.signedHeaders);
-    if (identity.presigned) headers = [...headers, ...hoistedHeaders(parsed.query, headers)];
+    // The parse phase's reading of the form, as for the operation name and the copy source.
+    if (parsed.presigned) headers = [...headers, ...hoistedHeaders(parsed.query, headers)];
     if (context.copySource != null) {
       const copySource = context.copySource;
       headers = headers.map(([name, value]) =>
@@ -382,6 +438,16 @@ export const createProxy = (
           ? [name, rewriteCopySource(parseCopySource(value), copySource.bucket)]
           : [name, value],
       );
+    }
+    // Exactly the authorized copy source goes upstream, or none: an unsigned header listed in
+    // `Connection` (possible only without signature checks) must not turn a CopyObject into a
+    // PutObject with the body.
+    let forwardedCopySources = 0;
+    for (const [name] of headers) if (name === "x-amz-copy-source") forwardedCopySources++;
+    if (forwardedCopySources !== (context.copySource != null ? 1 : 0)) {
+      throw new OspError("InvalidRequest", {
+        message: "x-amz-copy-source cannot be forwarded as it was authorized.",
+      });
     }
 
     const { plan, signInput, upstreamRequest } = await timed(requestId, "sign", async () => {
@@ -404,7 +470,7 @@ export const createProxy = (
         target: upstreamTargetValue,
         headers,
         plan: bodyPlan,
-        signal: upstreamAbort.signal,
+        signal: sharesClientSignal(request) ? request.signal : upstreamAbort.signal,
       };
       const signed = await signer.sign(input);
       // Failures of the proxy's own checks while the body streams are recorded and abort upstream.
@@ -487,15 +553,19 @@ export const createProxy = (
   const handle = async (request: ProxyRequest): Promise<ProxyResponse> => {
     const requestId = request.requestId ?? safeRequestId(createRequestId);
     const startedAt = now();
+    // Its signal is created only when read: a request without a body never needs it (below).
     const upstreamAbort = new AbortController();
     const onClientAbort = () => upstreamAbort.abort(request.signal?.reason);
-    if (request.signal?.aborted === true) onClientAbort();
-    request.signal?.addEventListener("abort", onClientAbort, { once: true });
+    const linked = !sharesClientSignal(request);
+    if (linked) {
+      if (request.signal?.aborted === true) onClientAbort();
+      request.signal?.addEventListener("abort", onClientAbort, { once: true });
+    }
     let context: RequestContext | undefined;
     const method = request.method.toUpperCase();
 
     const report = (status: number, errorCode: string | undefined) => {
-      request.signal?.removeEventListener("abort", onClientAbort);
+      if (linked) request.signal?.removeEventListener("abort", onClientAbort);
       const target = context?.target;
       observer.request({
         requestId,
@@ -582,6 +652,21 @@ const safeRequestId = (create: () => string): string => {
   }
   return randomRequestId();
 };
+
+/**
+ * Whether the upstream exchange uses the client's own signal. The proxy aborts an exchange the
+ * client still wants only when its check of the request body fails (a failed or abandoned
+ * response body has ended the exchange in the transport already); without a body the client's
+ * signal is all the transport needs. That saves an AbortSignal and a listener per request, each
+ * a few microseconds in Node.
+ */
+const sharesClientSignal = (
+  request: ProxyRequest,
+): request is ProxyRequest & { readonly signal: AbortSignal } =>
+  request.signal != null && request.body == null;
+
+const isPromiseLike = <T>(value: T | PromiseLike<T>): value is PromiseLike<T> =>
+  typeof (value as { then?: unknown } | null)?.then === "function";
 
 const isParsedConfig = (value: unknown): value is ProxyConfig =>
   typeof value === "object" &&

@@ -1,5 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { getHeader, getHeaderValues, parseLength, parseQuery, queryRecord } from "./http.ts";
+import { OspError } from "./errors.ts";
+import {
+  assertHeaderField,
+  getHeader,
+  getHeaderValues,
+  parseLength,
+  parseQuery,
+  queryRecord,
+  repeatedQueryName,
+} from "./http.ts";
 
 describe("raw request helpers", () => {
   it("parses a raw query once: + stays +, names without = are kept, raw text preserved", () => {
@@ -31,5 +40,39 @@ describe("raw request helpers", () => {
       parseLength("1e3"),
       parseLength(undefined),
     ]).toEqual([42, 7, undefined, undefined, undefined]);
+  });
+
+  it("finds repeated query names: decoded, x-amz-* whatever their case, others exactly", () => {
+    expect(repeatedQueryName(parseQuery("list-type=2&prefix=a&prefix=b"))).toBe("prefix");
+    expect(repeatedQueryName(parseQuery("prefix=a&pre%66ix=b"))).toBe("prefix");
+    expect(repeatedQueryName(parseQuery("acl&acl"))).toBe("acl");
+    expect(repeatedQueryName(parseQuery("x-amz-acl=a&X-Amz-Acl=b"))).toBe("X-Amz-Acl");
+    // S3 reads other names case-sensitively: distinct parameters.
+    expect(repeatedQueryName(parseQuery("prefix=a&Prefix=b"))).toBeUndefined();
+    expect(repeatedQueryName(parseQuery("a=1&b=2&uploads"))).toBeUndefined();
+    expect(repeatedQueryName(parseQuery(""))).toBeUndefined();
+    const ignored = (name: string) => name.toLowerCase() === "x-amz-security-token";
+    expect(
+      repeatedQueryName(parseQuery("x-amz-security-token=t&X-Amz-Security-Token=t"), ignored),
+    ).toBeUndefined();
+  });
+
+  it("accepts only token header names and values without CR, LF or NUL", () => {
+    const codeOf = (name: string, value: string): string | undefined => {
+      try {
+        assertHeaderField(name, value);
+      } catch (error) {
+        return OspError.is(error) ? error.code : "not an OspError";
+      }
+      return undefined;
+    };
+    expect(codeOf("x-amz-meta-note", "a b\tc, d; é")).toBeUndefined();
+    expect(codeOf("Content-Type", "")).toBeUndefined();
+    for (const value of ["a\r\nx-injected: 1", "a\nb", "a\rb", "a\0b"]) {
+      expect(codeOf("x-amz-meta-note", value)).toBe("InvalidArgument");
+    }
+    for (const name of ["", "x-amz-meta a", "x-amz-meta-a:", "authorization ", "x\r\ny", "ü"]) {
+      expect(codeOf(name, "v")).toBe("InvalidArgument");
+    }
   });
 });

@@ -6,9 +6,17 @@ import type { RawRequest } from "@osp/sigv4";
 import type { ProxyConfig } from "../config.ts";
 import type { RequestTarget } from "../context.ts";
 import { OspError } from "../errors.ts";
-import { getHeader, parseQuery, type QueryParam } from "../http.ts";
-import { s3OperationName } from "../operation.ts";
+import {
+  assertHeaderField,
+  getHeader,
+  getHeaderValues,
+  parseQuery,
+  repeatedQueryName,
+  type QueryParam,
+} from "../http.ts";
+import { assertUnambiguousSubresources, s3OperationName } from "../operation.ts";
 import type { ProxyRequest } from "../ports.ts";
+import { isPresignParam } from "./rewrite.ts";
 
 /** What the parse phase produces. @public */
 export interface ParsedRequest {
@@ -16,6 +24,14 @@ export interface ParsedRequest {
   readonly query: QueryParam[];
   readonly target: RequestTarget;
   readonly operation: string;
+  /**
+   * Whether the request has the presigned (query) form, as `@osp/sigv4` reads it. Only then are
+   * `x-amz-*` query parameters request headers: for the operation name, the copy-source check and
+   * the upstream headers alike.
+   */
+  readonly presigned: boolean;
+  /** The one `x-amz-copy-source` (header, or query parameter of a presigned URL), raw. */
+  readonly copySource?: string;
 }
 
 /** Decodes a path component strictly: a malformed escape is the client's error. */
@@ -106,13 +122,90 @@ export const parseRequest = (request: ProxyRequest, config: ProxyConfig): Parsed
   const query = parseQuery(request.query);
   const host = getHeader(request.headers, "host") ?? getHeader(request.headers, ":authority");
   const target = parseTarget(request.path, host, config);
+  const presigned = isPresignedForm(request.headers, query);
+  const copySource = copySourcesOf(request.headers, query, presigned)[0];
   const operation = s3OperationName({
     method,
     ...(target.kind === "bucket" && { bucket: target.bucket, key: target.key }),
     queryNames: query.map((param) => param.name),
-    copySource:
-      getHeader(request.headers, "x-amz-copy-source") != null ||
-      query.some((param) => param.name.toLowerCase() === "x-amz-copy-source"),
+    copySource: copySource != null,
   });
-  return { raw, query, target, operation };
+  return { raw, query, target, operation, presigned, ...(copySource != null && { copySource }) };
+};
+
+// The names @osp/sigv4 takes as the presigned form (case-sensitive, as S3 does).
+const PRESIGN_MARKERS: ReadonlySet<string> = new Set([
+  "X-Amz-Algorithm",
+  "X-Amz-Credential",
+  "X-Amz-Signature",
+]);
+
+/** No `Authorization` header and a presign parameter in the query: what sigv4 verifies as "query". */
+const isPresignedForm = (
+  headers: ProxyRequest["headers"],
+  query: ReadonlyArray<QueryParam>,
+): boolean =>
+  getHeader(headers, "authorization") == null &&
+  query.some((param) => PRESIGN_MARKERS.has(param.name));
+
+const COPY_SOURCE = "x-amz-copy-source";
+
+/** Every copy source: the headers, then (presigned URLs only) the query parameter. */
+const copySourcesOf = (
+  headers: ProxyRequest["headers"],
+  query: ReadonlyArray<QueryParam>,
+  presigned: boolean,
+): string[] => {
+  const values = getHeaderValues(headers, COPY_SOURCE);
+  if (presigned) {
+    for (const param of query)
+      if (param.name.toLowerCase() === COPY_SOURCE) values.push(param.value);
+  }
+  return values;
+};
+
+const isHoistable = (name: string): boolean =>
+  name.length > 6 && name.slice(0, 6).toLowerCase() === "x-amz-" && !isPresignParam(name);
+
+/**
+ * Refusals that wait for authentication (an unauthenticated client learns only that), and come
+ * before authorization: requests the validator and the backend could read differently.
+ * - A repeated query parameter (the validator sees one value, backends keep the first, the last
+ *   or all). Presign parameters are left to sigv4: they never reach the validator or the backend.
+ * - Two sub-resources, or one with `uploadId`/`partNumber` (see `assertUnambiguousSubresources`).
+ * - More than one copy source (two headers, or header and presigned query parameter): only one
+ *   would be authorized. The query form in a header-signed request is refused, not ignored: a
+ *   backend reading it would copy a source nobody authorized.
+ * - A header name that is not an HTTP token, or a value with CR, LF or NUL, among the client's
+ *   headers and the query parameters a presigned URL turns into headers: every forwarded header
+ *   comes from these. Pseudo-headers (`:authority`) are never forwarded.
+ * @throws OspError `InvalidArgument`.
+ * @public
+ */
+export const assertUnambiguousRequest = (parsed: ParsedRequest): void => {
+  const { query, raw, target } = parsed;
+  const repeated = repeatedQueryName(query, isPresignParam);
+  if (repeated != null) {
+    throw new OspError("InvalidArgument", {
+      message: /^[\x21-\x7e]{1,64}$/.test(repeated)
+        ? `The query parameter '${repeated}' appears more than once.`
+        : "A query parameter appears more than once.",
+    });
+  }
+  if (target.kind === "bucket") assertUnambiguousSubresources(query.map((param) => param.name));
+  if (!parsed.presigned && query.some((param) => param.name.toLowerCase() === COPY_SOURCE)) {
+    throw new OspError("InvalidArgument", {
+      message: "x-amz-copy-source is accepted as a query parameter only in a presigned URL.",
+    });
+  }
+  if (copySourcesOf(raw.headers, query, parsed.presigned).length > 1) {
+    throw new OspError("InvalidArgument", {
+      message: "The request carries more than one x-amz-copy-source.",
+    });
+  }
+  for (const [name, value] of raw.headers) if (name[0] !== ":") assertHeaderField(name, value);
+  if (parsed.presigned) {
+    for (const param of query)
+      if (isHoistable(param.name)) assertHeaderField(param.name.toLowerCase(), param.value);
+  }
 };

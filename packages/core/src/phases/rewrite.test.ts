@@ -197,6 +197,24 @@ describe("hoistedHeaders", () => {
       ["x-amz-acl", "public-read"],
     ]);
   });
+
+  it("refuses query text that would split an upstream header (CR, LF, NUL, non-token names)", () => {
+    for (const raw of [
+      "x-amz-meta-note=a%0D%0Ax-injected%3A%201",
+      "x-amz-meta-note=a%0Ab",
+      "x-amz-meta-note=a%00",
+      "x-amz-meta-a%20b=1",
+      "x-amz-meta-a%3A=1",
+    ]) {
+      let error: unknown;
+      try {
+        hoistedHeaders(parseQuery(raw), []);
+      } catch (caught) {
+        error = caught;
+      }
+      expect(OspError.is(error) && error.code, raw).toBe("InvalidArgument");
+    }
+  });
 });
 
 describe("copy source", () => {

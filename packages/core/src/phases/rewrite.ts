@@ -4,7 +4,7 @@
 
 import type { BucketConfig } from "../config.ts";
 import { OspError } from "../errors.ts";
-import type { QueryParam } from "../http.ts";
+import { assertHeaderField, type QueryParam } from "../http.ts";
 import type { HeaderList } from "../ports.ts";
 
 /** Where and how a request goes upstream (before signing). @public */
@@ -97,10 +97,13 @@ export const forwardHeaders = (
   headers: ReadonlyArray<readonly [string, string]>,
   clientSignedHeaders: ReadonlyArray<string> = [],
 ): HeaderList => {
-  const signed = new Set(clientSignedHeaders.map((name) => name.toLowerCase()));
-  const connectionTokens = new Set<string>();
+  // The sets are built only for a request with a Connection header.
+  let signed: Set<string> | undefined;
+  let connectionTokens: Set<string> | undefined;
   for (const [name, value] of headers) {
-    if (name.toLowerCase() !== "connection") continue;
+    if (name.length !== 10 || name.toLowerCase() !== "connection") continue;
+    signed ??= new Set(clientSignedHeaders.map((signedName) => signedName.toLowerCase()));
+    connectionTokens ??= new Set<string>();
     for (const token of value.split(",")) {
       const listed = token.trim().toLowerCase();
       if (listed !== "" && !signed.has(listed)) connectionTokens.add(listed);
@@ -109,7 +112,7 @@ export const forwardHeaders = (
   const kept: HeaderList = [];
   for (const [name, value] of headers) {
     const lower = name.toLowerCase();
-    if (isStripped(lower) || connectionTokens.has(lower)) continue;
+    if (isStripped(lower) || connectionTokens?.has(lower) === true) continue;
     kept.push([lower, value]);
   }
   return kept;
@@ -118,6 +121,8 @@ export const forwardHeaders = (
 /**
  * Presigned URLs carry some `x-amz-*` request headers as query parameters (SDKs hoist them into
  * the signature). The upstream request is header-signed, so they become headers again.
+ * @throws OspError `InvalidArgument` for a name that is not an HTTP token or a value with CR, LF
+ * or NUL (query text must never split an upstream header).
  * @public
  */
 export const hoistedHeaders = (
@@ -129,6 +134,7 @@ export const hoistedHeaders = (
   for (const param of query) {
     const name = param.name.toLowerCase();
     if (name.startsWith("x-amz-") && !isPresignParam(name) && !present.has(name)) {
+      assertHeaderField(name, param.value);
       extra.push([name, param.value]);
       present.add(name);
     }
