@@ -106,13 +106,29 @@ export interface LoggerOptions {
   destination?: { write(line: string): void };
 }
 
+let lastTimeMs = Number.NaN;
+let lastTime = "";
+
+/**
+ * pino's `isoTime`, formatted once per millisecond: at thousands of lines per second most lines
+ * share their millisecond, and `toISOString` was a visible part of each line's cost.
+ */
+const isoTime = (): string => {
+  const nowMs = Date.now();
+  if (nowMs !== lastTimeMs) {
+    lastTimeMs = nowMs;
+    lastTime = `,"time":"${new Date(nowMs).toISOString()}"`;
+  }
+  return lastTime;
+};
+
 /** The root logger of a server. @public */
 export const createLogger = ({ level, destination }: LoggerOptions): Logger<never> =>
   pino(
     {
       level,
       base: { pid: process.pid },
-      timestamp: pino.stdTimeFunctions.isoTime,
+      timestamp: isoTime,
       formatters: { level: (label) => ({ level: label }) },
     },
     (destination as DestinationStream | undefined) ?? pino.destination({ dest: 1, sync: false }),

@@ -126,52 +126,86 @@ export const createServerMetrics = (): ServerMetrics => {
     const series = (data.counters[name] ??= {});
     series[key] = (series[key] ?? 0) + amount;
   };
-  const observe = (name: string, key: string, seconds: number): void => {
+  const histogram = (name: string, key: string): HistogramValue => {
     const series = (data.histograms[name] ??= {});
-    const value = (series[key] ??= {
+    return (series[key] ??= {
       buckets: Array.from({ length: DURATION_BUCKETS_SECONDS.length + 1 }, () => 0),
       sum: 0,
       count: 0,
     });
+  };
+  const record = (value: HistogramValue, seconds: number): void => {
     value.buckets[bucketIndex(seconds)]! += 1;
     value.sum += seconds;
     value.count += 1;
   };
   const inFlight = data.gauges.osp_requests_in_flight;
 
-  // Rendered label sets per (operation, status): built once, not on every request.
-  const requestKeys = new Map<string, { total: string; duration: string }>();
+  // Rendered label sets per (operation, status) and the series they name: found once, not on
+  // every request (the series objects stay in `data`, which snapshots copy).
+  const requestKeys = new Map<string, { total: string; duration: HistogramValue }>();
   const requestKeysFor = (operation: string, status: number) => {
     const id = `${operation} ${status}`;
     let keys = requestKeys.get(id);
     if (keys == null) {
       keys = {
         total: labelKey({ operation, status: String(status) }),
-        duration: labelKey({ operation }),
+        duration: histogram("osp_request_duration_seconds", labelKey({ operation })),
       };
       requestKeys.set(id, keys);
     }
     return keys;
+  };
+  // The phase histograms, by phase name.
+  const phaseSeries = new Map<string, HistogramValue>();
+  // Rendered label sets of cache events, by cache then result: a cached validator decision is
+  // one event per request.
+  const cacheKeys = new Map<string, Map<string, string>>();
+  const refreshKeys = new Map<string, string>();
+  const cacheKey = (cache: string, result: string): string => {
+    let byResult = cacheKeys.get(cache);
+    if (byResult == null) {
+      byResult = new Map();
+      cacheKeys.set(cache, byResult);
+    }
+    let key = byResult.get(result);
+    if (key == null) {
+      key = labelKey({ cache, result });
+      byResult.set(result, key);
+    }
+    return key;
+  };
+  const refreshKey = (cache: string): string => {
+    let key = refreshKeys.get(cache);
+    if (key == null) {
+      key = labelKey({ cache });
+      refreshKeys.set(cache, key);
+    }
+    return key;
   };
 
   const metrics: ServerMetrics = {
     observeRequest({ operation, status, durationMs, bytesIn, bytesOut }) {
       const keys = requestKeysFor(operation, status);
       add("osp_requests_total", keys.total, 1);
-      observe("osp_request_duration_seconds", keys.duration, durationMs / 1000);
+      record(keys.duration, durationMs / 1000);
       add("osp_bytes_received_total", "", bytesIn);
       add("osp_bytes_sent_total", "", bytesOut);
     },
     observePhase(phase, durationMs) {
-      observe(
-        "osp_phase_duration_seconds",
-        phaseKeys.get(phase) ?? labelKey({ phase }),
-        durationMs / 1000,
-      );
+      let series = phaseSeries.get(phase);
+      if (series == null) {
+        series = histogram(
+          "osp_phase_duration_seconds",
+          phaseKeys.get(phase) ?? labelKey({ phase }),
+        );
+        phaseSeries.set(phase, series);
+      }
+      record(series, durationMs / 1000);
     },
     observeCache(cache, result, refreshStarted) {
-      add("osp_cache_events_total", labelKey({ cache, result }), 1);
-      if (refreshStarted === true) add("osp_cache_refreshes_total", labelKey({ cache }), 1);
+      add("osp_cache_events_total", cacheKey(cache, result), 1);
+      if (refreshStarted === true) add("osp_cache_refreshes_total", refreshKey(cache), 1);
     },
     observeUpstreamError(code) {
       add("osp_upstream_errors_total", labelKey({ code }), 1);

@@ -69,6 +69,10 @@ const clientAddress = (req: NodeRequest): string | undefined => {
     : address;
 };
 
+const EXPECT_CONTINUE = /^\s*100-continue\s*$/i;
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
 type BodyState = "unread" | "reading" | "finished" | "abandoned" | "failed";
 
 /**
@@ -148,7 +152,8 @@ export const adaptRequest = (
 ): AdaptedRequest => {
   const { path, query } = splitRequestTarget(req.url ?? "/");
   const body = hasRequestBody(req) ? new RequestBody(req) : null;
-  const expectsContinue = /^\s*100-continue\s*$/i.test(String(req.headers.expect ?? ""));
+  const expect = req.headers.expect;
+  const expectsContinue = expect != null && EXPECT_CONTINUE.test(String(expect));
   const response = options.response;
   let signal = options.signal;
   if (signal == null && response != null) {
@@ -168,17 +173,18 @@ export const adaptRequest = (
         }
       : undefined;
   const remoteAddress = clientAddress(req);
-  const request: ProxyRequest = {
+  // Optional fields are set one by one: absent, never `undefined` (no spread objects per request).
+  const request: Mutable<ProxyRequest> = {
     method: req.method ?? "GET",
     path,
     query,
     headers: requestHeaderList(req),
     body,
-    ...(remoteAddress != null && { remoteAddress }),
-    ...(options.requestId != null && { requestId: options.requestId }),
-    ...(signal != null && { signal }),
-    ...(sendContinue != null && { sendContinue }),
   };
+  if (remoteAddress != null) request.remoteAddress = remoteAddress;
+  if (options.requestId != null) request.requestId = options.requestId;
+  if (signal != null) request.signal = signal;
+  if (sendContinue != null) request.sendContinue = sendContinue;
   return { request, body, expectsContinue, continueSent: () => continued };
 };
 

@@ -83,8 +83,8 @@ interface Exchange {
   path: string;
   query: string;
   httpVersion: string;
-  userAgent?: string;
-  remoteAddress?: string;
+  userAgent: string | undefined;
+  remoteAddress: string | undefined;
   startedAt: number;
   event?: RequestEvent;
   /** The backend's x-amz-request-id, when it sent one. */
@@ -157,18 +157,19 @@ export const startProcessServer = async (
         path: exchange.path,
         query: redactQuery(exchange.query),
         status: exchange.status,
-        ...(event?.errorCode != null && { errorCode: event.errorCode }),
+        // pino leaves undefined fields out of the line: no conditional spreads per request.
+        errorCode: event?.errorCode,
         operation,
-        ...(event?.bucket != null && { bucket: event.bucket }),
-        ...(event?.accessKeyId != null && { accessKeyId: event.accessKeyId }),
-        ...(exchange.backendRequestId != null && { backendRequestId: exchange.backendRequestId }),
+        bucket: event?.bucket,
+        accessKeyId: event?.accessKeyId,
+        backendRequestId: exchange.backendRequestId,
         remoteAddress: exchange.remoteAddress,
         userAgent: exchange.userAgent,
         httpVersion: exchange.httpVersion,
         durationMs: Math.round(durationMs * 1000) / 1000,
         bytesIn: event?.bytesIn ?? 0,
         bytesOut: event?.bytesOut ?? 0,
-        ...(!exchange.completed && { aborted: true }),
+        aborted: exchange.completed ? undefined : true,
       },
       "request",
     );
@@ -290,10 +291,8 @@ export const startProcessServer = async (
       path: adapted.request.path,
       query: adapted.request.query,
       httpVersion: req.httpVersion,
-      ...(typeof userAgent === "string" && { userAgent }),
-      ...(adapted.request.remoteAddress != null && {
-        remoteAddress: adapted.request.remoteAddress,
-      }),
+      userAgent: typeof userAgent === "string" ? userAgent : undefined,
+      remoteAddress: adapted.request.remoteAddress,
       startedAt: performance.now(),
       closed: false,
       done: false,

@@ -88,8 +88,10 @@ export const fromUndiciResponseHeaders = (
     const value = decodeLatin1(raw[index + 1]!);
     const lower = name.toLowerCase();
     if (lower === "connection") {
-      extraHopByHop ??= new Set();
-      for (const token of connectionTokens(value)) extraHopByHop.add(token);
+      // `Connection: keep-alive` (the usual case) names nothing beyond the fixed set: no second pass.
+      for (const token of connectionTokens(value)) {
+        if (!HOP_BY_HOP.has(token)) (extraHopByHop ??= new Set()).add(token);
+      }
     }
     if (HOP_BY_HOP.has(lower)) continue;
     headers.push([name, value]);

@@ -24,20 +24,26 @@ const HOP_BY_HOP = new Set([
  * @public
  */
 export const clientResponseHeaders = (headers: HeaderList, serverName: string): HeaderList => {
-  const listed = new Set<string>();
+  // Built only when a Connection header is present (transports usually drop it already).
+  let listed: Set<string> | undefined;
   for (const [name, value] of headers) {
-    if (name.toLowerCase() !== "connection") continue;
+    if (name.length !== 10 || name.toLowerCase() !== "connection") continue;
+    listed ??= new Set<string>();
     for (const token of value.split(",")) listed.add(token.trim().toLowerCase());
   }
-  const kept: HeaderList = headers.filter(([name]) => {
-    const lower = name.toLowerCase();
-    return (
-      !HOP_BY_HOP.has(lower) &&
-      !listed.has(lower) &&
-      lower !== "server" &&
-      !lower.startsWith("proxy-")
-    );
-  });
+  const kept: HeaderList = [];
+  for (const pair of headers) {
+    const lower = pair[0].toLowerCase();
+    if (
+      HOP_BY_HOP.has(lower) ||
+      listed?.has(lower) === true ||
+      lower === "server" ||
+      lower.startsWith("proxy-")
+    ) {
+      continue;
+    }
+    kept.push(pair);
+  }
   kept.push(["server", serverName]);
   return kept;
 };

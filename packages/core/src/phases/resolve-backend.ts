@@ -26,6 +26,11 @@ export interface BackendResolver {
     bucket: BucketConfig,
     signal?: AbortSignal,
   ): Promise<BackendCredentials>;
+  /**
+   * The bucket's configured credentials (static HMAC pair or API key) without waiting, or
+   * `undefined` when they come from `bucketCredsFetcher`.
+   */
+  staticCredentials(bucket: BucketConfig): BackendCredentials | undefined;
 }
 
 const API_KEY = /^[A-Za-z0-9._~+/=-]+$/;
@@ -102,14 +107,30 @@ export const createBackendResolver = (options: BackendResolverOptions): BackendR
     return found;
   };
 
+  // Built once per bucket: the values never change and are read-only, and defining the hidden
+  // secret property on a fresh object for every request showed up in profiles.
+  const configured = new WeakMap<BucketConfig["credentials"], BackendCredentials>();
+  const staticCredentials = (target: BucketConfig): BackendCredentials | undefined => {
+    const source = target.credentials;
+    if (source.kind === "fetch") return undefined;
+    let built = configured.get(source);
+    if (built == null) {
+      built =
+        source.kind === "hmac"
+          ? hmac(source.accessKeyId, source.secretAccessKey)
+          : { kind: "bearer", apiKey: source.apiKey };
+      configured.set(source, built);
+    }
+    return built;
+  };
+
   const credentials = async (
     accessKeyId: string,
     target: BucketConfig,
     signal?: AbortSignal,
   ): Promise<BackendCredentials> => {
-    const configured = target.credentials;
-    if (configured.kind === "hmac") return hmac(configured.accessKeyId, configured.secretAccessKey);
-    if (configured.kind === "api-key") return { kind: "bearer", apiKey: configured.apiKey };
+    const fixed = staticCredentials(target);
+    if (fixed != null) return fixed;
     const fetcher = config.bucketCredsFetcher;
     if (fetcher == null) throw fetchedCredentialsError("not configured");
     const status: CacheStatus = {};
@@ -138,5 +159,5 @@ export const createBackendResolver = (options: BackendResolverOptions): BackendR
     }
   };
 
-  return { bucket, credentials };
+  return { bucket, credentials, staticCredentials };
 };

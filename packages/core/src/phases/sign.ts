@@ -44,6 +44,21 @@ export interface Signer {
   sign(input: SignInput): Promise<UpstreamRequest>;
 }
 
+/** `Host` first, then the forwarded headers with the plan's edits: one new list, built once. */
+const withHost = (
+  host: string,
+  headers: HeaderList,
+  plan: Pick<BodyPlan, "removeHeaders" | "setHeaders">,
+): HeaderList => {
+  if (plan.removeHeaders.length > 0 || plan.setHeaders.length > 0) {
+    return [["host", host], ...applyHeaderEdits(headers, plan)];
+  }
+  // No edits (most requests): the pairs are shared, not copied; nothing downstream writes to them.
+  const list: HeaderList = [["host", host]];
+  for (const pair of headers) list.push(pair);
+  return list;
+};
+
 const pathAndQuery = (target: UpstreamTarget): string =>
   target.query === "" ? target.path : `${target.path}?${target.query}`;
 
@@ -74,26 +89,36 @@ export const createSigner = (options: SignerOptions): Signer => {
     }
   };
 
-  const sign = async (input: SignInput): Promise<UpstreamRequest> => {
-    const { target, plan, backend } = input;
-    const edited = applyHeaderEdits(input.headers, plan);
-    const common = {
+  /**
+   * The request for the transport, in one object literal: spreading a shared part and adding
+   * `headers` and `body` to the copy cost V8 over a microsecond per request.
+   */
+  const upstreamRequest = (
+    input: SignInput,
+    headers: HeaderList,
+    body: UpstreamRequest["body"],
+  ): UpstreamRequest => {
+    const request: { -readonly [K in keyof UpstreamRequest]: UpstreamRequest[K] } = {
       method: input.method,
-      origin: target.origin,
-      pathAndQuery: pathAndQuery(target),
-      ...(plan.bodyLengthBytes != null && { bodyLengthBytes: plan.bodyLengthBytes }),
+      origin: input.target.origin,
+      pathAndQuery: pathAndQuery(input.target),
       verifyTls: options.verifyTls,
       signal: input.signal,
+      headers,
+      body,
     };
+    if (input.plan.bodyLengthBytes != null) request.bodyLengthBytes = input.plan.bodyLengthBytes;
+    return request;
+  };
+
+  const sign = async (input: SignInput): Promise<UpstreamRequest> => {
+    const { target, plan, backend } = input;
 
     if (backend.kind === "bearer") {
       const token = await bearerToken(backend.apiKey, input.signal, input.forceRefresh === true);
-      const headers: HeaderList = [
-        ["host", target.host],
-        ...edited,
-        ["authorization", `Bearer ${token}`],
-      ];
-      return { ...common, headers, body: await plan.prepare() };
+      const headers = withHost(target.host, input.headers, plan);
+      headers.push(["authorization", `Bearer ${token}`]);
+      return upstreamRequest(input, headers, await plan.prepare());
     }
 
     let signed;
@@ -103,7 +128,7 @@ export const createSigner = (options: SignerOptions): Signer => {
           method: input.method,
           path: target.path,
           query: target.query,
-          headers: [["host", target.host], ...edited],
+          headers: withHost(target.host, input.headers, plan),
         },
         {
           credentials: backend.credentials,
@@ -131,7 +156,7 @@ export const createSigner = (options: SignerOptions): Signer => {
             seedSignature: signed.signature,
           }
         : undefined;
-    return { ...common, headers: signed.headers, body: await plan.prepare(chunkSigning) };
+    return upstreamRequest(input, signed.headers, await plan.prepare(chunkSigning));
   };
 
   return { sign };
