@@ -2,8 +2,16 @@
 // bucket can take ("-" cannot start a bucket name); on the optional admin listener they are
 // also served at the root (`/healthz`, `/readyz`, `/metrics`).
 import { METRICS_CONTENT_TYPE } from "./metrics.ts";
+import {
+  ConnectionTracker,
+  createHttpListener,
+  listen,
+  stopListening,
+  type ListenerAddress,
+} from "./listeners.ts";
+import { createRequestId } from "./request-id.ts";
 import { writeSimpleResponse } from "./response-writer.ts";
-import type { NodeRequest, NodeResponse } from "./request-adapter.ts";
+import { splitRequestTarget, type NodeRequest, type NodeResponse } from "./request-adapter.ts";
 
 /** The reserved path prefix of the admin endpoints on the main listeners. @public */
 export const ADMIN_PATH_PREFIX = "/-/osp/";
@@ -103,4 +111,33 @@ export const handleAdminRequest = async (
     default:
       text(404, "not found\n");
   }
+};
+
+/** The admin port's listener: health, readiness and metrics only, nothing proxied. */
+export interface AdminListener {
+  readonly address: ListenerAddress;
+  /** Stops accepting and drops open connections (admin requests are short). */
+  close(): Promise<void>;
+}
+
+/** Starts the optional admin listener; one code path for the single process and the cluster. */
+export const startAdminListener = async (
+  state: AdminState,
+  port: number,
+  bindAddress: string,
+): Promise<AdminListener> => {
+  const tracker = new ConnectionTracker();
+  const server = createHttpListener((req, res) => {
+    const route = adminRoute(splitRequestTarget(req.url ?? "/").path, true) ?? "unknown";
+    void handleAdminRequest(req, res, route, state, createRequestId());
+  }, tracker);
+  const address = await listen(server, port, bindAddress, "http");
+  return {
+    address,
+    close: async () => {
+      const closed = stopListening(server);
+      tracker.destroyAll();
+      await closed;
+    },
+  };
 };

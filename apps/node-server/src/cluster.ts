@@ -4,20 +4,11 @@
 // worker. The primary serves the admin port, sums metrics and request counts over the workers
 // (IPC), and turns SIGTERM/SIGINT into a graceful drain of every worker.
 import cluster, { type Worker } from "node:cluster";
-import type { Server as HttpServer } from "node:http";
-import { adminRoute, handleAdminRequest, type AdminState } from "./admin.ts";
+import { startAdminListener, type AdminListener, type AdminState } from "./admin.ts";
 import type { ResolvedServerConfig } from "./config.ts";
-import {
-  ConnectionTracker,
-  createHttpListener,
-  listen,
-  stopListening,
-  type ListenerAddress,
-} from "./listeners.ts";
+import type { ListenerAddress } from "./listeners.ts";
 import { createLogger, flushLogger } from "./logging.ts";
 import { mergeSnapshots, renderMetrics, type MetricsSnapshot } from "./metrics.ts";
-import { splitRequestTarget } from "./request-adapter.ts";
-import { createRequestId } from "./request-id.ts";
 import {
   attachRequestCountSource,
   disableRequestCounting,
@@ -331,15 +322,11 @@ export const startClusterPrimary = async (
     draining: () => draining,
     metricsText: clusterMetricsText,
   };
-  let adminServer: HttpServer | undefined;
-  const adminTracker = new ConnectionTracker();
+  let admin: AdminListener | undefined;
   const handle: ServerHandle = { ...addresses, close: async () => {} };
   if (settings.adminPort != null) {
-    adminServer = createHttpListener((req, res) => {
-      const route = adminRoute(splitRequestTarget(req.url ?? "/").path, true) ?? "unknown";
-      void handleAdminRequest(req, res, route, adminState, createRequestId());
-    }, adminTracker);
-    handle.admin = await listen(adminServer, settings.adminPort, settings.bindAddress, "http");
+    admin = await startAdminListener(adminState, settings.adminPort, settings.bindAddress);
+    handle.admin = admin.address;
   }
 
   let closing: Promise<void> | undefined;
@@ -349,11 +336,7 @@ export const startClusterPrimary = async (
       draining = true;
       logger.info({ log: "cluster", workers: workers.size }, "draining workers");
       await stopWorkers(settings.shutdownTimeoutMs);
-      if (adminServer != null) {
-        const closed = stopListening(adminServer);
-        adminTracker.destroyAll();
-        await closed;
-      }
+      await admin?.close();
       detachCounting();
       unregisterSignals?.();
       logger.info({ log: "cluster" }, "closed");

@@ -18,14 +18,20 @@ import { createIbmIamTokenProvider } from "@osp/ibm-iam";
 import { nodeCryptoProvider } from "@osp/sigv4/node";
 import { createUndiciTransport } from "@osp/transport-undici";
 import type { Logger } from "pino";
-import { ADMIN_PATH_PREFIX, adminRoute, handleAdminRequest, type AdminState } from "./admin.ts";
+import {
+  ADMIN_PATH_PREFIX,
+  adminRoute,
+  handleAdminRequest,
+  startAdminListener,
+  type AdminListener,
+  type AdminState,
+} from "./admin.ts";
 import type { ResolvedServerConfig } from "./config.ts";
 import {
   ConnectionTracker,
   createHttpListener,
   createHttpsListener,
   listen,
-  stopListening,
   type ListenerAddress,
   type RequestHandler,
 } from "./listeners.ts";
@@ -360,8 +366,7 @@ export const startProcessServer = async (
     close: async () => {},
   };
 
-  let adminServer: HttpServer | undefined;
-  const adminTracker = new ConnectionTracker();
+  let admin: AdminListener | undefined;
   const bind = async (): Promise<void> => {
     if (settings.httpPort != null) {
       const server = createHttpListener(handler, tracker);
@@ -374,11 +379,8 @@ export const startProcessServer = async (
       handle.https = await listen(server, settings.httpsPort, settings.bindAddress, "https");
     }
     if (settings.adminPort != null && options.worker == null) {
-      adminServer = createHttpListener((req, res) => {
-        const route = adminRoute(splitRequestTarget(req.url ?? "/").path, true) ?? "unknown";
-        void handleAdminRequest(req, res, route, adminState, createRequestId());
-      }, adminTracker);
-      handle.admin = await listen(adminServer, settings.adminPort, settings.bindAddress, "http");
+      admin = await startAdminListener(adminState, settings.adminPort, settings.bindAddress);
+      handle.admin = admin.address;
     }
   };
 
@@ -397,11 +399,7 @@ export const startProcessServer = async (
         inFlight,
         timeoutMs: settings.shutdownTimeoutMs,
       });
-      if (adminServer != null) {
-        const closed = stopListening(adminServer);
-        adminTracker.destroyAll();
-        await closed;
-      }
+      await admin?.close();
       if (ownTransport) {
         await Promise.race([
           transport.close?.().catch(() => undefined),
