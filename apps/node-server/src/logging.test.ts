@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { createLogger, redactFields, redactQuery } from "./logging.ts";
+import {
+  createInfoLineWriter,
+  createLogger,
+  jsonField,
+  redactFields,
+  redactQuery,
+} from "./logging.ts";
 
 describe("redactQuery", () => {
   it("replaces the values of presign parameters and keeps the rest", () => {
@@ -95,5 +101,58 @@ describe("createLogger", () => {
     logger.info("hidden");
     logger.error("shown");
     expect(lines.map((line) => (JSON.parse(line) as { msg: string }).msg)).toEqual(["shown"]);
+  });
+});
+
+describe("createInfoLineWriter", () => {
+  const capture = (level: "info" | "warn") => {
+    const lines: string[] = [];
+    const logger = createLogger({ level, destination: { write: (line) => void lines.push(line) } });
+    return { lines, logger };
+  };
+
+  it("writes the same record as pino's child(bindings).info(fields, message)", () => {
+    const { lines, logger } = capture("info");
+    const fields = {
+      requestId: "0123456789ABCDEF",
+      path: '/b/k "quoted" \\ back\nline \u0001 ünï 😀',
+      status: 200,
+      durationMs: 1.25,
+      aborted: true,
+      bucket: undefined,
+    };
+    logger.child({ log: "access" }).info(fields, "request");
+    const write = createInfoLineWriter(logger, { log: "access" });
+    write(
+      Object.entries(fields)
+        .map(([name, value]) => jsonField(name, value))
+        .join(""),
+      "request",
+    );
+    expect(lines).toHaveLength(2);
+    const [fromPino, byHand] = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+    delete fromPino!.time;
+    const handTime = byHand!.time;
+    delete byHand!.time;
+    expect(byHand).toEqual(fromPino);
+    expect(Object.keys(byHand!)).toEqual(Object.keys(fromPino!));
+    expect(new Date(String(handTime)).getTime()).toBeGreaterThan(0);
+    expect(lines[1]!.endsWith("}\n")).toBe(true);
+    expect("bucket" in byHand!).toBe(false);
+  });
+
+  it("escapes lone surrogates and control characters into valid JSON", () => {
+    expect(JSON.parse(`{${jsonField("v", "a\ud800b\u007f").slice(1)}}`)).toEqual({
+      v: "a\ud800b\u007f",
+    });
+  });
+
+  it("writes nothing while the logger is above info", () => {
+    const { lines, logger } = capture("warn");
+    createInfoLineWriter(logger, { log: "access" })(jsonField("status", 200), "request");
+    expect(lines).toEqual([]);
+    logger.level = "info";
+    createInfoLineWriter(logger, { log: "access" })(jsonField("status", 200), "request");
+    expect(lines).toHaveLength(1);
   });
 });

@@ -3,7 +3,8 @@
 // in wire order with repeated names kept.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
-import type { ProxyRequest } from "@osp/core";
+import type { AbortSignalLike, ProxyRequest } from "@osp/core";
+import { ClientAbortSignal } from "./client-abort.ts";
 
 /** A request as Node's HTTP/1.1 or HTTP/2 (compatibility API) server hands it over. @public */
 export type NodeRequest = IncomingMessage | Http2ServerRequest;
@@ -130,7 +131,7 @@ export interface ToProxyRequestOptions {
   /** The server's request id (also sent as `x-amz-request-id`). */
   requestId?: string;
   /** Aborted when the client goes away; default: derived from `response` closing early. */
-  signal?: AbortSignal;
+  signal?: AbortSignalLike;
   /** The response; needed for `sendContinue` (`100 Continue`) and the default `signal`. */
   response?: NodeResponse;
 }
@@ -157,11 +158,12 @@ export const adaptRequest = (
   const response = options.response;
   let signal = options.signal;
   if (signal == null && response != null) {
-    const controller = new AbortController();
+    const clientAbort = new ClientAbortSignal();
     response.once("close", () => {
-      if (!response.writableFinished) controller.abort();
+      if (!response.writableFinished)
+        clientAbort.abort(new Error("the client closed the connection"));
     });
-    signal = controller.signal;
+    signal = clientAbort;
   }
   let continued = false;
   const sendContinue =

@@ -26,6 +26,7 @@ import {
   type AdminListener,
   type AdminState,
 } from "./admin.ts";
+import { ClientAbortSignal } from "./client-abort.ts";
 import type { ResolvedServerConfig } from "./config.ts";
 import {
   ConnectionTracker,
@@ -35,7 +36,14 @@ import {
   type ListenerAddress,
   type RequestHandler,
 } from "./listeners.ts";
-import { createLogger, flushLogger, redactFields, redactQuery } from "./logging.ts";
+import {
+  createInfoLineWriter,
+  createLogger,
+  flushLogger,
+  jsonField,
+  redactFields,
+  redactQuery,
+} from "./logging.ts";
 import { createServerMetrics, type ServerMetrics } from "./metrics.ts";
 import {
   adaptRequest,
@@ -137,7 +145,8 @@ export const startProcessServer = async (
   });
 
   const exchanges = new Map<string, Exchange>();
-  const accessLog = logger.child({ log: "access" });
+  // The access line is built by hand (same shape as pino's): it is written for every request.
+  const writeAccessLine = createInfoLineWriter(logger, { log: "access" });
   const auditLog = logger.child({ log: "audit" });
 
   /** The one access line and the request metrics, once the response closed and the core reported. */
@@ -156,34 +165,18 @@ export const startProcessServer = async (
       bytesIn: event?.bytesIn ?? 0,
       bytesOut: event?.bytesOut ?? 0,
     });
-    accessLog.info(
-      {
-        requestId: exchange.requestId,
-        method: exchange.method,
-        path: exchange.path,
-        query: redactQuery(exchange.query),
-        status: exchange.status,
-        // pino leaves undefined fields out of the line: no conditional spreads per request.
-        errorCode: event?.errorCode,
-        operation,
-        bucket: event?.bucket,
-        accessKeyId: event?.accessKeyId,
-        backendRequestId: exchange.backendRequestId,
-        remoteAddress: exchange.remoteAddress,
-        userAgent: exchange.userAgent,
-        httpVersion: exchange.httpVersion,
-        durationMs: Math.round(durationMs * 1000) / 1000,
-        bytesIn: event?.bytesIn ?? 0,
-        bytesOut: event?.bytesOut ?? 0,
-        aborted: exchange.completed ? undefined : true,
-      },
+    writeAccessLine(
+      `${jsonField("requestId", exchange.requestId)}${jsonField("method", exchange.method)}${jsonField("path", exchange.path)}${jsonField("query", redactQuery(exchange.query))}${jsonField("status", exchange.status)}${jsonField("errorCode", event?.errorCode)}${jsonField("operation", operation)}${jsonField("bucket", event?.bucket)}${jsonField("accessKeyId", event?.accessKeyId)}${jsonField("backendRequestId", exchange.backendRequestId)}${jsonField("remoteAddress", exchange.remoteAddress)}${jsonField("userAgent", exchange.userAgent)}${jsonField("httpVersion", exchange.httpVersion)}${jsonField("durationMs", Math.round(durationMs * 1000) / 1000)}${jsonField("bytesIn", event?.bytesIn ?? 0)}${jsonField("bytesOut", event?.bytesOut ?? 0)}${jsonField("aborted", exchange.completed ? undefined : true)}`,
       "request",
     );
   };
 
   const observer: ProxyObserver = {
     phase: (event) => metrics.observePhase(event.phase, event.durationMs),
-    authorization: (event) =>
+    // One audit line per decision the validator made, and per denial. A grant served from the
+    // decision cache repeats an audited decision; the request's access line records it.
+    authorization: (event) => {
+      if (event.cached && event.allowed) return;
       auditLog.info(
         {
           requestId: event.requestId,
@@ -196,7 +189,8 @@ export const startProcessServer = async (
           remoteAddress: event.remoteAddress,
         },
         event.allowed ? "authorization allowed" : "authorization denied",
-      ),
+      );
+    },
     cache: (event) => metrics.observeCache(event.cache, event.result, event.refreshStarted),
     upstreamError: (event) => {
       metrics.observeUpstreamError(event.code);
@@ -288,8 +282,8 @@ export const startProcessServer = async (
     inFlight.increment();
     metrics.requestStarted();
     if (socket != null) tracker.requestStarted(socket);
-    const controller = new AbortController();
-    const adapted = adaptRequest(req, { requestId, signal: controller.signal, response: res });
+    const clientAbort = new ClientAbortSignal();
+    const adapted = adaptRequest(req, { requestId, signal: clientAbort, response: res });
     const userAgent = req.headers["user-agent"];
     const exchange: Exchange = {
       requestId,
@@ -309,7 +303,7 @@ export const startProcessServer = async (
     res.once("close", () => {
       const completed = res.writableFinished;
       // The client went away: the core aborts the backend exchange.
-      if (!completed) controller.abort(new Error("the client closed the connection"));
+      if (!completed) clientAbort.abort(new Error("the client closed the connection"));
       inFlight.decrement();
       metrics.requestEnded();
       if (socket != null) tracker.requestEnded(socket);

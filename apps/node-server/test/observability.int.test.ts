@@ -181,6 +181,27 @@ describe("health, metrics, logs", () => {
     });
   });
 
+  it("audits every denial, and a grant only when the validator decided it (not a cached grant)", async () => {
+    const auditLines = (requestId: string) =>
+      logs.records().filter((record) => record.requestId === requestId && record.log === "audit");
+    const accessLines = (requestId: string) =>
+      logs.records().filter((record) => record.requestId === requestId && record.log === "access");
+    const ids: string[] = [];
+    for (const path of [
+      "/test-bucket/audit/granted",
+      "/test-bucket/audit/granted",
+      "/test-bucket/forbidden",
+      "/test-bucket/forbidden",
+    ]) {
+      const response = await signedSend(osp.http!.url, { path });
+      ids.push(String(response.headers["x-amz-request-id"]));
+    }
+    await expect.poll(() => ids.every((id) => accessLines(id).length === 1)).toBe(true);
+    expect(
+      ids.map((id) => auditLines(id).map((record) => [record.allowed, record.cached])),
+    ).toEqual([[[true, false]], [], [[false, true]], [[false, true]]]);
+  });
+
   it("never writes a secret, signature or token to the logs", async () => {
     const presigned = await getSignedUrl(
       client,

@@ -34,6 +34,7 @@ import {
 } from "./phases/rewrite.ts";
 import { createSigner } from "./phases/sign.ts";
 import type {
+  AbortSignalLike,
   BearerTokenProvider,
   Clock,
   ProxyRequest,
@@ -662,7 +663,7 @@ const safeRequestId = (create: () => string): string => {
  */
 const sharesClientSignal = (
   request: ProxyRequest,
-): request is ProxyRequest & { readonly signal: AbortSignal } =>
+): request is ProxyRequest & { readonly signal: AbortSignalLike } =>
   request.signal != null && request.body == null;
 
 const isPromiseLike = <T>(value: T | PromiseLike<T>): value is PromiseLike<T> =>

@@ -2,6 +2,7 @@
 // only: the public surface is exactly this list.
 
 export type {
+  AbortSignalLike,
   Body,
   BearerTokenProvider,
   Clock,
@@ -12,6 +13,7 @@ export type {
   UpstreamRequest,
   UpstreamResponse,
 } from "./ports.ts";
+export { toAbortSignal } from "./ports.ts";
 export {
   OspError,
   S3_ERRORS,

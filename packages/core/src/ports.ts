@@ -2,6 +2,10 @@
 // Apps and adapter packages implement them (undici transport, IBM IAM token provider, …); the
 // core itself opens no socket and reads no clock of its own.
 
+import type { AbortSignalLike } from "@osp/creds-cache";
+
+export type { AbortSignalLike };
+
 /** A header list in wire order; names in any case; a name may repeat. @public */
 export type HeaderList = Array<[name: string, value: string]>;
 
@@ -26,8 +30,11 @@ export interface ProxyRequest {
   readonly remoteAddress?: string;
   /** Request id to use (the server's); the core makes one when absent. */
   readonly requestId?: string;
-  /** Aborted when the client goes away: the core aborts the upstream request too. */
-  readonly signal?: AbortSignal;
+  /**
+   * Aborted when the client goes away: the core aborts the upstream request too. An
+   * `AbortSignal`, or a lighter object with its `aborted`, `reason` and listener methods.
+   */
+  readonly signal?: AbortSignalLike;
   /**
    * Sends `100 Continue` to the client. The core calls it only after the request has been
    * authenticated and authorized, and only when the client sent `Expect: 100-continue`.
@@ -56,7 +63,8 @@ export interface UpstreamRequest {
   readonly bodyLengthBytes?: number;
   /** Verify the backend's TLS certificate (default true). */
   readonly verifyTls: boolean;
-  readonly signal: AbortSignal;
+  /** The exchange's abort: an `AbortSignal` or a lighter object with the same members. */
+  readonly signal: AbortSignalLike;
 }
 
 /** A backend's answer, streamed. @public */
@@ -85,9 +93,22 @@ export interface Transport {
 export interface BearerTokenProvider {
   getToken(
     apiKey: string,
-    options?: { signal?: AbortSignal; forceRefresh?: boolean },
+    options?: { signal?: AbortSignalLike; forceRefresh?: boolean },
   ): Promise<string>;
 }
+
+/**
+ * A real `AbortSignal` for an {@link AbortSignalLike}, for APIs that demand one (`fetch`,
+ * `http.request`): the signal itself when it is one, else a new signal that follows it.
+ * @public
+ */
+export const toAbortSignal = (signal: AbortSignalLike): AbortSignal => {
+  if (signal instanceof AbortSignal) return signal;
+  const controller = new AbortController();
+  if (signal.aborted) controller.abort(signal.reason);
+  else signal.addEventListener("abort", () => controller.abort(signal.reason), { once: true });
+  return controller.signal;
+};
 
 /** Milliseconds since the epoch; injected so tests control time. @public */
 export type Clock = () => number;

@@ -1,5 +1,6 @@
 import { isCacheEntry } from "./entry.ts";
 import type {
+  AbortSignalLike,
   CacheStats,
   CacheStatus,
   CredsCache,
@@ -298,7 +299,7 @@ export const createCredsCache = <V>(options: CredsCacheOptions<V>): CredsCache<V
 
   const wait = (
     flight: Flight<V>,
-    signal: AbortSignal | undefined,
+    signal: AbortSignalLike | undefined,
     status: CacheStatus | undefined,
     startedAt: number,
   ): Promise<V> => {

@@ -1,6 +1,7 @@
 export { createCredsCache } from "./creds-cache.ts";
 export { withExpiry, type CacheEntry } from "./entry.ts";
 export type {
+  AbortSignalLike,
   CacheStats,
   CacheStatus,
   CredsCache,

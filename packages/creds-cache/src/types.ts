@@ -55,12 +55,24 @@ export interface LoadContext<V> {
 export type Loader<V> = (context: LoadContext<V>) => V | CacheEntry<V> | Promise<V | CacheEntry<V>>;
 
 /**
+ * The part of `AbortSignal` a waiter's signal needs; an `AbortSignal` satisfies it. Servers may
+ * pass a lighter object: creating an `AbortSignal` costs microseconds, on every request.
+ * @public
+ */
+export interface AbortSignalLike {
+  readonly aborted: boolean;
+  readonly reason: unknown;
+  addEventListener(type: "abort", listener: () => void, options?: { once?: boolean }): void;
+  removeEventListener(type: "abort", listener: () => void): void;
+}
+
+/**
  * Per-call options of {@link CredsCache.get}.
  * @public
  */
 export interface GetOptions {
   /** This caller gives up with the signal's reason; the load goes on for the other waiters. */
-  signal?: AbortSignal;
+  signal?: AbortSignalLike;
   /** Lifetime of a value loaded by this call, instead of the cache's `ttlMs`. */
   ttlMs?: number;
   /** Ignore a cached value and wait for a new load (joins a load already in flight). */

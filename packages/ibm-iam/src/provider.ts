@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { OspError } from "@osp/core";
-import type { BearerTokenProvider } from "@osp/core";
+import type { AbortSignalLike, BearerTokenProvider } from "@osp/core";
 import { createCredsCache, withExpiry } from "@osp/creds-cache";
 import type { CacheStats, CacheStatus, LoadContext } from "@osp/creds-cache";
 import { fromFetchFailure, fromIamStatus, malformedAnswer } from "./map-error.ts";
@@ -198,7 +198,7 @@ export const createIbmIamTokenProvider = (
 
   const getToken = async (
     apiKey: string,
-    callOptions: { signal?: AbortSignal; forceRefresh?: boolean } = {},
+    callOptions: { signal?: AbortSignalLike; forceRefresh?: boolean } = {},
   ): Promise<string> => {
     if (typeof apiKey !== "string" || apiKey.trim() === "") {
       throw new OspError("InternalError", {

@@ -3,7 +3,7 @@
 // (`uploadId`), `Expect: 100-continue` or missing validator skips it. Client secrets come from
 // the static key store, then from `hmacFetcher` through a cache that also remembers unknown keys.
 
-import type { CacheStatus, CredsCache } from "@osp/creds-cache";
+import type { AbortSignalLike, CacheStatus, CredsCache } from "@osp/creds-cache";
 import {
   EMPTY_SHA256,
   STREAMING_SIGNED_PAYLOAD,
@@ -38,9 +38,9 @@ export interface AuthenticatorOptions {
 /** The authenticate phase. @public */
 export interface Authenticator {
   /** Verifies `raw` and returns who sent it. Throws an `OspError` (S3 code) otherwise. */
-  authenticate(raw: RawRequest, signal?: AbortSignal): Promise<ClientIdentity>;
+  authenticate(raw: RawRequest, signal?: AbortSignalLike): Promise<ClientIdentity>;
   /** The client's secret for `accessKeyId` (key store, then `hmacFetcher`), or `undefined`. */
-  lookupSecret(accessKeyId: string, signal?: AbortSignal): Promise<string | undefined>;
+  lookupSecret(accessKeyId: string, signal?: AbortSignalLike): Promise<string | undefined>;
 }
 
 const PAYLOAD_MODES: ReadonlyMap<string, PayloadMode> = new Map([
@@ -89,7 +89,7 @@ export const createAuthenticator = (options: AuthenticatorOptions): Authenticato
 
   const lookupSecret = async (
     accessKeyId: string,
-    signal?: AbortSignal,
+    signal?: AbortSignalLike,
   ): Promise<string | undefined> => {
     const stored = config.hmacKeystore.lookup(accessKeyId);
     if (stored != null) return stored;
@@ -132,7 +132,7 @@ export const createAuthenticator = (options: AuthenticatorOptions): Authenticato
     }
   };
 
-  const verify = async (raw: RawRequest, parsed: ParsedAuthorization, signal?: AbortSignal) => {
+  const verify = async (raw: RawRequest, parsed: ParsedAuthorization, signal?: AbortSignalLike) => {
     try {
       return await verifyRequest(raw, {
         lookupSecret: (accessKeyId) => lookupSecret(accessKeyId, signal),
@@ -156,7 +156,10 @@ export const createAuthenticator = (options: AuthenticatorOptions): Authenticato
     }
   };
 
-  const authenticate = async (raw: RawRequest, signal?: AbortSignal): Promise<ClientIdentity> => {
+  const authenticate = async (
+    raw: RawRequest,
+    signal?: AbortSignalLike,
+  ): Promise<ClientIdentity> => {
     if (config.skipSignatureValidation) return unverifiedIdentity(raw, signal);
     const parsed = parse(raw);
     if (parsed == null) {
@@ -181,7 +184,7 @@ export const createAuthenticator = (options: AuthenticatorOptions): Authenticato
   // its chunk signatures checked to be decoded, so such a request is verified in full.
   const unverifiedIdentity = async (
     raw: RawRequest,
-    signal?: AbortSignal,
+    signal?: AbortSignalLike,
   ): Promise<ClientIdentity> => {
     let parsed: ParsedAuthorization | undefined;
     try {

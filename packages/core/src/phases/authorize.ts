@@ -3,7 +3,7 @@
 // `ttl`. Denials are cached like grants (a denied client cannot hammer the validator); errors
 // never are. Without a validator every authenticated request is allowed.
 
-import type { CacheStatus, CredsCache } from "@osp/creds-cache";
+import type { AbortSignalLike, CacheStatus, CredsCache } from "@osp/creds-cache";
 import type { BucketConfig, ProxyConfig, ValidatorRequest } from "../config.ts";
 import { OspError } from "../errors.ts";
 import type { SafeObserver } from "../observer.ts";
@@ -21,7 +21,7 @@ export interface AuthorizationQuestion {
   readonly accessKeyId: string;
   readonly bucket: BucketConfig;
   readonly request: ValidatorRequest;
-  readonly signal?: AbortSignal;
+  readonly signal?: AbortSignalLike;
 }
 
 /** The authorize phase. @public */

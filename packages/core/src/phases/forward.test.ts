@@ -103,4 +103,27 @@ describe("streamResponseBody", () => {
     expect(ends).toHaveLength(1);
     expect(ends[0]).toBeInstanceOf(Error);
   });
+
+  it("releases the source and reports the end once when abandoned, even before the first read", async () => {
+    let released = 0;
+    const source: AsyncIterable<Uint8Array> = {
+      [Symbol.asyncIterator]: () => ({
+        next: async () => ({ done: false, value: new Uint8Array(2) }),
+        return: async () => {
+          released += 1;
+          return { done: true, value: undefined };
+        },
+      }),
+    };
+    const ends: unknown[] = [];
+    const body = streamResponseBody(
+      source,
+      () => undefined,
+      (failure) => ends.push(failure),
+    );
+    await body.return?.();
+    await body.return?.();
+    expect(await body.next()).toEqual({ done: true, value: undefined });
+    expect([released, ends]).toEqual([1, [undefined]]);
+  });
 });

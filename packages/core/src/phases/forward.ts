@@ -4,7 +4,13 @@
 // listener destroys the connection instead of ending a truncated body cleanly.
 
 import { OspError } from "../errors.ts";
-import type { HeaderList, Transport, UpstreamRequest, UpstreamResponse } from "../ports.ts";
+import type {
+  AbortSignalLike,
+  HeaderList,
+  Transport,
+  UpstreamRequest,
+  UpstreamResponse,
+} from "../ports.ts";
 import type { SafeObserver } from "../observer.ts";
 
 // Connection-scoped response headers a listener must not repeat (RFC 9110 §7.6.1).
@@ -56,7 +62,7 @@ export interface SendContext {
   /** The error the proxy raised while streaming the client's body, if any. */
   readonly bodyError: () => OspError | undefined;
   /** Aborted when the client went away. */
-  readonly clientSignal?: AbortSignal;
+  readonly clientSignal?: AbortSignalLike;
 }
 
 /**
@@ -98,23 +104,54 @@ export const sendUpstream = async (
 /**
  * Streams a response body to the client, counting bytes; `onEnd` runs once when it finished,
  * failed or was abandoned. Errors are rethrown: the listener must destroy the connection.
+ * Written as a plain iterator, not an async generator: a generator costs several promises per
+ * piece, and most responses are one or two pieces.
  * @public
  */
-export async function* streamResponseBody(
+export const streamResponseBody = (
   source: AsyncIterable<Uint8Array>,
   onBytes: (byteLength: number) => void,
   onEnd: (failure: unknown) => void,
-): AsyncGenerator<Uint8Array> {
-  let failure: unknown;
-  try {
-    for await (const piece of source) {
-      onBytes(piece.byteLength);
-      yield piece;
-    }
-  } catch (error) {
-    failure = error ?? new Error("response body failed");
-    throw error;
-  } finally {
+): AsyncIterableIterator<Uint8Array> => {
+  let inner: AsyncIterator<Uint8Array> | undefined;
+  let ended = false;
+  const end = (failure: unknown): void => {
+    if (ended) return;
+    ended = true;
     onEnd(failure);
-  }
-}
+  };
+  const DONE: IteratorResult<Uint8Array> = { done: true, value: undefined };
+  const onResult = (result: IteratorResult<Uint8Array>): IteratorResult<Uint8Array> => {
+    if (result.done === true) end(undefined);
+    else onBytes(result.value.byteLength);
+    return result;
+  };
+  const onFailure = (error: unknown): Promise<never> => {
+    end(error ?? new Error("response body failed"));
+    return Promise.reject(error);
+  };
+  const iterator: AsyncIterableIterator<Uint8Array> = {
+    [Symbol.asyncIterator]: () => iterator,
+    next: () => {
+      if (ended) return Promise.resolve(DONE);
+      try {
+        inner ??= source[Symbol.asyncIterator]();
+        return inner.next().then(onResult, onFailure);
+      } catch (error) {
+        return onFailure(error);
+      }
+    },
+    return: async () => {
+      if (ended) return DONE;
+      // Abandoned (client gone, HEAD): release the source, then report the end.
+      try {
+        inner ??= source[Symbol.asyncIterator]();
+        await inner.return?.();
+      } finally {
+        end(undefined);
+      }
+      return DONE;
+    },
+  };
+  return iterator;
+};

@@ -3,7 +3,7 @@
 // cached per (client access key, bucket) for the bucket's `ttl`, one load shared by concurrent
 // requests. Fetched values are never written back into the configuration (predecessor D-6).
 
-import type { CacheStatus, CredsCache } from "@osp/creds-cache";
+import type { AbortSignalLike, CacheStatus, CredsCache } from "@osp/creds-cache";
 import type { BucketConfig, ProxyConfig } from "../config.ts";
 import type { BackendCredentials } from "../context.ts";
 import { OspError } from "../errors.ts";
@@ -24,7 +24,7 @@ export interface BackendResolver {
   credentials(
     accessKeyId: string,
     bucket: BucketConfig,
-    signal?: AbortSignal,
+    signal?: AbortSignalLike,
   ): Promise<BackendCredentials>;
   /**
    * The bucket's configured credentials (static HMAC pair or API key) without waiting, or
@@ -127,7 +127,7 @@ export const createBackendResolver = (options: BackendResolverOptions): BackendR
   const credentials = async (
     accessKeyId: string,
     target: BucketConfig,
-    signal?: AbortSignal,
+    signal?: AbortSignalLike,
   ): Promise<BackendCredentials> => {
     const fixed = staticCredentials(target);
     if (fixed != null) return fixed;

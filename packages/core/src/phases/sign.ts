@@ -13,7 +13,12 @@ import { applyHeaderEdits, type BodyPlan } from "../body/plan.ts";
 import type { BucketConfig } from "../config.ts";
 import type { BackendCredentials } from "../context.ts";
 import { OspError } from "../errors.ts";
-import type { BearerTokenProvider, HeaderList, UpstreamRequest } from "../ports.ts";
+import type {
+  AbortSignalLike,
+  BearerTokenProvider,
+  HeaderList,
+  UpstreamRequest,
+} from "../ports.ts";
 import type { UpstreamTarget } from "./rewrite.ts";
 
 /** What the signer needs. @public */
@@ -34,7 +39,7 @@ export interface SignInput {
   /** Forwarded headers (lower-case names, without Host). */
   readonly headers: HeaderList;
   readonly plan: BodyPlan;
-  readonly signal: AbortSignal;
+  readonly signal: AbortSignalLike;
   /** Bearer only: ask the token provider for a new token (after a backend 401/403). */
   readonly forceRefresh?: boolean;
 }
@@ -66,7 +71,7 @@ const pathAndQuery = (target: UpstreamTarget): string =>
 export const createSigner = (options: SignerOptions): Signer => {
   const bearerToken = async (
     apiKey: string,
-    signal: AbortSignal,
+    signal: AbortSignalLike,
     forceRefresh: boolean,
   ): Promise<string> => {
     const provider = options.bearerTokens;

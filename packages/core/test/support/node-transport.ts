@@ -5,6 +5,7 @@
 import { request as httpRequest, type IncomingMessage } from "node:http";
 import {
   OspError,
+  toAbortSignal,
   type Transport,
   type UpstreamRequest,
   type UpstreamResponse,
@@ -43,7 +44,7 @@ export const createNodeTransport = (connectHost = "127.0.0.1"): NodeTransport =>
         method: upstream.method,
         path: upstream.pathAndQuery,
         headers: flat,
-        signal: upstream.signal,
+        signal: toAbortSignal(upstream.signal),
       });
       outgoing.on("response", (response: IncomingMessage) => {
         answered = true;

@@ -1,0 +1,49 @@
+// The "client went away" signal of one request. The core and the transport only need
+// `aborted`, `reason` and the two listener methods (`AbortSignalLike`); a real AbortSignal costs
+// a few microseconds to create and subscribe to, on every request, and is almost never fired.
+import type { AbortSignalLike } from "@osp/core";
+
+/** A one-shot abort signal with the `AbortSignalLike` members. @public */
+export class ClientAbortSignal implements AbortSignalLike {
+  #aborted = false;
+  #reason: unknown = undefined;
+  #listeners: Array<() => void> | null = null;
+
+  get aborted(): boolean {
+    return this.#aborted;
+  }
+
+  get reason(): unknown {
+    return this.#reason;
+  }
+
+  addEventListener(_type: "abort", listener: () => void): void {
+    // As AbortSignal: a listener added after the abort is never called.
+    if (this.#aborted) return;
+    (this.#listeners ??= []).push(listener);
+  }
+
+  removeEventListener(_type: "abort", listener: () => void): void {
+    const listeners = this.#listeners;
+    if (listeners == null) return;
+    const index = listeners.indexOf(listener);
+    if (index >= 0) listeners.splice(index, 1);
+  }
+
+  /** Fires once; later calls do nothing. A throwing listener does not stop the others. */
+  abort(reason: unknown = new Error("This operation was aborted")): void {
+    if (this.#aborted) return;
+    this.#aborted = true;
+    this.#reason = reason;
+    const listeners = this.#listeners;
+    this.#listeners = null;
+    if (listeners == null) return;
+    for (const listener of listeners) {
+      try {
+        listener();
+      } catch {
+        // One broken listener must not keep the others (the upstream abort) from running.
+      }
+    }
+  }
+}
