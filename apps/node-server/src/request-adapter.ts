@@ -3,8 +3,7 @@
 // in wire order with repeated names kept.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
-import type { AbortSignalLike, ProxyRequest } from "@osp/core";
-import { ClientAbortSignal } from "./client-abort.ts";
+import { LightAbortSignal, type AbortSignalLike, type ProxyRequest } from "@osp/core";
 
 /** A request as Node's HTTP/1.1 or HTTP/2 (compatibility API) server hands it over. @public */
 export type NodeRequest = IncomingMessage | Http2ServerRequest;
@@ -158,7 +157,7 @@ export const adaptRequest = (
   const response = options.response;
   let signal = options.signal;
   if (signal == null && response != null) {
-    const clientAbort = new ClientAbortSignal();
+    const clientAbort = new LightAbortSignal();
     response.once("close", () => {
       if (!response.writableFinished)
         clientAbort.abort(new Error("the client closed the connection"));

@@ -8,6 +8,7 @@ import { performance } from "node:perf_hooks";
 import { rootCertificates } from "node:tls";
 import {
   createProxy,
+  LightAbortSignal,
   OspError,
   toS3ErrorXml,
   type Proxy,
@@ -26,7 +27,6 @@ import {
   type AdminListener,
   type AdminState,
 } from "./admin.ts";
-import { ClientAbortSignal } from "./client-abort.ts";
 import type { ResolvedServerConfig } from "./config.ts";
 import {
   ConnectionTracker,
@@ -282,7 +282,7 @@ export const startProcessServer = async (
     inFlight.increment();
     metrics.requestStarted();
     if (socket != null) tracker.requestStarted(socket);
-    const clientAbort = new ClientAbortSignal();
+    const clientAbort = new LightAbortSignal();
     const adapted = adaptRequest(req, { requestId, signal: clientAbort, response: res });
     const userAgent = req.headers["user-agent"];
     const exchange: Exchange = {

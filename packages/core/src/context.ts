@@ -2,6 +2,7 @@
 // part. Fields become present in phase order; a phase never reads a later phase's field.
 
 import type { ChunkSigningContext, Credentials, PayloadMode, RawRequest } from "@osp/sigv4";
+import type { LightAbortSignal } from "./abort.ts";
 import type { BucketConfig } from "./config.ts";
 import type { OspError } from "./errors.ts";
 import type { QueryParam } from "./http.ts";
@@ -78,7 +79,7 @@ export interface RequestContext {
   /** Response body bytes sent so far. */
   bytesOut: number;
   /** Aborts the upstream request (client gone, body check failed). */
-  readonly upstreamAbort: AbortController;
+  readonly upstreamAbort: LightAbortSignal;
   /** Set when the proxy rejected the client's body while streaming it upstream. */
   bodyError?: OspError;
 }

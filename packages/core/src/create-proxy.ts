@@ -17,6 +17,7 @@ import {
 import type { BackendCredentials, ClientIdentity, CopySource, RequestContext } from "./context.ts";
 import { OspError } from "./errors.ts";
 import { getHeader, queryRecord } from "./http.ts";
+import { LightAbortSignal } from "./abort.ts";
 import { renderListBuckets } from "./list-buckets.ts";
 import { safeObserver, type PhaseName, type ProxyObserver } from "./observer.ts";
 import { createAuthenticator, toOspError } from "./phases/authenticate.ts";
@@ -347,7 +348,7 @@ export const createProxy = (
     request: ProxyRequest,
     requestId: string,
     startedAt: number,
-    upstreamAbort: AbortController,
+    upstreamAbort: LightAbortSignal,
     track: (context: RequestContext) => void,
   ): Promise<ProxyResponse> => {
     const parsed = timedSync(requestId, "parse", () => parseRequest(request, config));
@@ -471,7 +472,7 @@ export const createProxy = (
         target: upstreamTargetValue,
         headers,
         plan: bodyPlan,
-        signal: sharesClientSignal(request) ? request.signal : upstreamAbort.signal,
+        signal: sharesClientSignal(request) ? request.signal : upstreamAbort,
       };
       const signed = await signer.sign(input);
       // Failures of the proxy's own checks while the body streams are recorded and abort upstream.
@@ -554,8 +555,7 @@ export const createProxy = (
   const handle = async (request: ProxyRequest): Promise<ProxyResponse> => {
     const requestId = request.requestId ?? safeRequestId(createRequestId);
     const startedAt = now();
-    // Its signal is created only when read: a request without a body never needs it (below).
-    const upstreamAbort = new AbortController();
+    const upstreamAbort = new LightAbortSignal();
     const onClientAbort = () => upstreamAbort.abort(request.signal?.reason);
     const linked = !sharesClientSignal(request);
     if (linked) {

@@ -14,6 +14,7 @@ export type {
   UpstreamResponse,
 } from "./ports.ts";
 export { toAbortSignal } from "./ports.ts";
+export { LightAbortSignal } from "./abort.ts";
 export {
   OspError,
   S3_ERRORS,

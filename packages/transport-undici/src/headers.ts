@@ -87,8 +87,8 @@ export const fromUndiciResponseHeaders = (
     const name = decodeLatin1(raw[index]!);
     const value = decodeLatin1(raw[index + 1]!);
     const lower = name.toLowerCase();
-    if (lower === "connection") {
-      // `Connection: keep-alive` (the usual case) names nothing beyond the fixed set: no second pass.
+    // `Connection: keep-alive` (the usual case) names nothing beyond the fixed set: no second pass.
+    if (lower === "connection" && !(value.length === 10 && value.toLowerCase() === "keep-alive")) {
       for (const token of connectionTokens(value)) {
         if (!HOP_BY_HOP.has(token)) (extraHopByHop ??= new Set()).add(token);
       }

@@ -38,11 +38,16 @@ export const authorizationCacheKey = (
   accessKeyId: string,
   request: Pick<ValidatorRequest, "bucket" | "method" | "operation" | "key">,
 ): string => {
-  const parts: string[] = [accessKeyId, request.bucket];
-  if (mode !== "bucket") parts.push(request.method, request.operation);
-  if (mode === "object") parts.push(request.key ?? "");
-  // JSON keeps the parts apart whatever characters they hold.
-  return JSON.stringify(parts);
+  // Each part with its length in front: parts stay apart whatever characters they hold.
+  let cacheKey = `${accessKeyId.length}:${accessKeyId}${request.bucket.length}:${request.bucket}`;
+  if (mode !== "bucket") {
+    cacheKey += `${request.method.length}:${request.method}${request.operation.length}:${request.operation}`;
+  }
+  if (mode === "object") {
+    const key = request.key ?? "";
+    cacheKey += `${key.length}:${key}`;
+  }
+  return cacheKey;
 };
 
 /** Creates the authorize phase. @public */

@@ -81,6 +81,13 @@ const STRIPPED = new Set([
   "x-amz-content-sha256",
 ]);
 
+/** `Connection: keep-alive` or `close` (any case): lists no header besides the fixed set. */
+export const isPlainConnectionValue = (value: string): boolean => {
+  if (value.length !== 10 && value.length !== 5) return false;
+  const lower = value.toLowerCase();
+  return lower === "keep-alive" || lower === "close";
+};
+
 const isStripped = (name: string): boolean =>
   STRIPPED.has(name) ||
   name.startsWith("proxy-") ||
@@ -102,6 +109,8 @@ export const forwardHeaders = (
   let connectionTokens: Set<string> | undefined;
   for (const [name, value] of headers) {
     if (name.length !== 10 || name.toLowerCase() !== "connection") continue;
+    // The usual values name nothing but themselves: no sets to build.
+    if (isPlainConnectionValue(value)) continue;
     signed ??= new Set(clientSignedHeaders.map((signedName) => signedName.toLowerCase()));
     connectionTokens ??= new Set<string>();
     for (const token of value.split(",")) {

@@ -1,10 +1,14 @@
-// The "client went away" signal of one request. The core and the transport only need
+// A one-shot abort signal for the request path. The pipeline and the transports only need
 // `aborted`, `reason` and the two listener methods (`AbortSignalLike`); a real AbortSignal costs
 // a few microseconds to create and subscribe to, on every request, and is almost never fired.
-import type { AbortSignalLike } from "@osp/core";
+import type { AbortSignalLike } from "./ports.ts";
 
-/** A one-shot abort signal with the `AbortSignalLike` members. @public */
-export class ClientAbortSignal implements AbortSignalLike {
+/**
+ * A signal and its controller in one object: `abort(reason)` fires it once. Use
+ * {@link toAbortSignal} where an API demands a real `AbortSignal`.
+ * @public
+ */
+export class LightAbortSignal implements AbortSignalLike {
   #aborted = false;
   #reason: unknown = undefined;
   #listeners: Array<() => void> | null = null;

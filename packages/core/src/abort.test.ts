@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { ClientAbortSignal } from "./client-abort.ts";
+import { LightAbortSignal } from "./abort.ts";
 
-describe("ClientAbortSignal", () => {
+describe("LightAbortSignal", () => {
   it("calls each listener once with the reason set, and only the first abort counts", () => {
-    const signal = new ClientAbortSignal();
+    const signal = new LightAbortSignal();
     const seen: unknown[] = [];
     signal.addEventListener("abort", () => seen.push(signal.reason));
     signal.addEventListener("abort", () => seen.push("second"));
@@ -15,7 +15,7 @@ describe("ClientAbortSignal", () => {
   });
 
   it("does not call removed listeners or listeners added after the abort", () => {
-    const signal = new ClientAbortSignal();
+    const signal = new LightAbortSignal();
     const calls: string[] = [];
     const removed = () => calls.push("removed");
     signal.addEventListener("abort", removed);
@@ -29,7 +29,7 @@ describe("ClientAbortSignal", () => {
   });
 
   it("runs every listener even when one throws (the upstream abort must still happen)", () => {
-    const signal = new ClientAbortSignal();
+    const signal = new LightAbortSignal();
     const calls: string[] = [];
     signal.addEventListener("abort", () => {
       throw new Error("broken listener");
