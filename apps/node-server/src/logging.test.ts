@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
+  BATCH_DELAY_MS,
   createInfoLineWriter,
   createLogger,
   jsonField,
@@ -122,7 +123,7 @@ describe("createInfoLineWriter", () => {
       bucket: undefined,
     };
     logger.child({ log: "access" }).info(fields, "request");
-    const write = createInfoLineWriter(logger, { log: "access" });
+    const { write } = createInfoLineWriter(logger, { log: "access" });
     write(
       Object.entries(fields)
         .map(([name, value]) => jsonField(name, value))
@@ -149,10 +150,34 @@ describe("createInfoLineWriter", () => {
 
   it("writes nothing while the logger is above info", () => {
     const { lines, logger } = capture("warn");
-    createInfoLineWriter(logger, { log: "access" })(jsonField("status", 200), "request");
+    const writer = createInfoLineWriter(logger, { log: "access" });
+    writer.write(jsonField("status", 200), "request");
     expect(lines).toEqual([]);
     logger.level = "info";
-    createInfoLineWriter(logger, { log: "access" })(jsonField("status", 200), "request");
+    writer.write(jsonField("status", 200), "request");
     expect(lines).toHaveLength(1);
+  });
+
+  it("batches lines when asked: one write per ~4 KiB, the rest after a short delay or on flush", async () => {
+    const { lines, logger } = capture("info");
+    const writer = createInfoLineWriter(logger, { log: "access" }, { batch: true });
+    const fields = jsonField("path", "/bucket/" + "k".repeat(200));
+    for (let index = 0; index < 20; index += 1) writer.write(fields, "request");
+    expect(lines.length).toBeGreaterThanOrEqual(1);
+    expect(lines.length).toBeLessThan(5);
+    const written = () =>
+      lines
+        .join("")
+        .split("\n")
+        .filter((line) => line !== "");
+    const before = written().length;
+    expect(before).toBeLessThan(20);
+    await new Promise((resolve) => setTimeout(resolve, BATCH_DELAY_MS + 50));
+    expect(written()).toHaveLength(20);
+    writer.write(fields, "request");
+    writer.flush();
+    expect(written()).toHaveLength(21);
+    for (const line of written())
+      expect(JSON.parse(line)).toMatchObject({ log: "access", msg: "request" });
   });
 });

@@ -4,7 +4,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { constants as http2Constants, type Http2ServerResponse } from "node:http2";
 import type { Socket } from "node:net";
-import type { ProxyResponse } from "@osp/core";
+import type { ProxyResponse, SyncReadableIterator } from "@osp/core";
 import type { AdaptedRequest, NodeRequest, NodeResponse } from "./request-adapter.ts";
 
 // Connection-level headers: Node writes its own framing, and HTTP/2 forbids them outright.
@@ -161,13 +161,31 @@ const writeHead = (
   (res as ServerResponse).writeHead(response.status, flat);
 };
 
-/** Streams the body with backpressure; `return()` reaches the core's iterator on every exit path. */
+/**
+ * Streams the body with backpressure; `return()` reaches the core's iterator on every exit path
+ * but a failure of the body itself (as `for await` does). Pieces the body already holds are taken
+ * with `readSync()` when it offers it: a small response is usually complete by now, and each
+ * `next()` costs a promise.
+ */
 const pumpBody = async (res: NodeResponse, body: AsyncIterable<Uint8Array>): Promise<void> => {
   // Both response classes have these methods; their overload sets just do not unify.
   const out = res as unknown as { write(chunk: Uint8Array): boolean; end(): void };
-  for await (const chunk of body) {
-    if (res.destroyed) throw new ResponseClosedError();
-    if (!out.write(chunk)) await drained(res);
+  const iterator = body[Symbol.asyncIterator]() as AsyncIterator<Uint8Array> &
+    Partial<SyncReadableIterator>;
+  for (;;) {
+    const result = iterator.readSync?.() ?? (await iterator.next());
+    if (result.done === true) break;
+    try {
+      if (res.destroyed) throw new ResponseClosedError();
+      if (!out.write(result.value)) await drained(res);
+    } catch (error) {
+      try {
+        await iterator.return?.();
+      } catch {
+        // The write's failure is the one to report.
+      }
+      throw error;
+    }
   }
   out.end();
 };

@@ -146,7 +146,11 @@ export const startProcessServer = async (
 
   const exchanges = new Map<string, Exchange>();
   // The access line is built by hand (same shape as pino's): it is written for every request.
-  const writeAccessLine = createInfoLineWriter(logger, { log: "access" });
+  const accessLines = createInfoLineWriter(
+    logger,
+    { log: "access" },
+    { batch: settings.logDestination == null },
+  );
   const auditLog = logger.child({ log: "audit" });
 
   /** The one access line and the request metrics, once the response closed and the core reported. */
@@ -165,7 +169,7 @@ export const startProcessServer = async (
       bytesIn: event?.bytesIn ?? 0,
       bytesOut: event?.bytesOut ?? 0,
     });
-    writeAccessLine(
+    accessLines.write(
       `${jsonField("requestId", exchange.requestId)}${jsonField("method", exchange.method)}${jsonField("path", exchange.path)}${jsonField("query", redactQuery(exchange.query))}${jsonField("status", exchange.status)}${jsonField("errorCode", event?.errorCode)}${jsonField("operation", operation)}${jsonField("bucket", event?.bucket)}${jsonField("accessKeyId", event?.accessKeyId)}${jsonField("backendRequestId", exchange.backendRequestId)}${jsonField("remoteAddress", exchange.remoteAddress)}${jsonField("userAgent", exchange.userAgent)}${jsonField("httpVersion", exchange.httpVersion)}${jsonField("durationMs", Math.round(durationMs * 1000) / 1000)}${jsonField("bytesIn", event?.bytesIn ?? 0)}${jsonField("bytesOut", event?.bytesOut ?? 0)}${jsonField("aborted", exchange.completed ? undefined : true)}`,
       "request",
     );
@@ -401,6 +405,7 @@ export const startProcessServer = async (
         ]);
       }
       for (const exchange of exchanges.values()) finish(exchange);
+      accessLines.flush();
       detachCounting();
       unregisterSignals?.();
       logger.info(

@@ -4,7 +4,7 @@
 
 import { createCredsCache, type CacheStats } from "@osp/creds-cache";
 import { createSigningKeyCache, nobleCryptoProvider, type CryptoProvider } from "@osp/sigv4";
-import { planBody } from "./body/plan.ts";
+import { planBody, type BodyPlan } from "./body/plan.ts";
 import { countBytes, discardBody } from "./body/streams.ts";
 import {
   ConfigError,
@@ -19,11 +19,12 @@ import { OspError } from "./errors.ts";
 import { getHeader, queryRecord } from "./http.ts";
 import { LightAbortSignal } from "./abort.ts";
 import { renderListBuckets } from "./list-buckets.ts";
+import { andThen, isPromiseLike, type MaybePromise } from "./maybe.ts";
 import { safeObserver, type PhaseName, type ProxyObserver } from "./observer.ts";
 import { createAuthenticator, toOspError } from "./phases/authenticate.ts";
 import { createAuthorizer } from "./phases/authorize.ts";
 import { clientResponseHeaders, sendUpstream, streamResponseBody } from "./phases/forward.ts";
-import { assertUnambiguousRequest, parseRequest } from "./phases/parse.ts";
+import { assertUnambiguousRequest, parseRequest, type ParsedRequest } from "./phases/parse.ts";
 import { createBackendResolver } from "./phases/resolve-backend.ts";
 import {
   forwardHeaders,
@@ -33,7 +34,7 @@ import {
   rewriteCopySource,
   upstreamTarget,
 } from "./phases/rewrite.ts";
-import { createSigner } from "./phases/sign.ts";
+import { createSigner, type SignInput } from "./phases/sign.ts";
 import type {
   AbortSignalLike,
   BearerTokenProvider,
@@ -41,6 +42,7 @@ import type {
   ProxyRequest,
   ProxyResponse,
   Transport,
+  UpstreamRequest,
   UpstreamResponse,
 } from "./ports.ts";
 import { errorResponse, xmlResponse, type ResponseContext } from "./respond.ts";
@@ -59,6 +61,13 @@ export interface ProxyDependencies {
   createRequestId?: () => string;
   /** Payload bytes per chunk of re-signed aws-chunked bodies; default 65 536 (min 8 192). */
   chunkSizeBytes?: number;
+}
+
+/** A signed upstream request with what a bearer-token replay needs. */
+interface PreparedExchange {
+  readonly plan: BodyPlan;
+  readonly signInput: SignInput;
+  readonly upstreamRequest: UpstreamRequest;
 }
 
 /** Counts requests that passed authorization (opt-in, like the predecessor, plus a reset). @public */
@@ -344,13 +353,19 @@ export const createProxy = (
     return true;
   };
 
-  const pipeline = async (
+  // The phases run in code order. Each step continues synchronously when the previous one had
+  // its answer at hand (static keys, cached decisions and credentials): a small GET waits only on
+  // the backend. Authorization can never run before authentication, and nothing is forwarded
+  // (nor `100 Continue` sent) before both.
+
+  /** Phases 1 and 2: parse, authenticate. */
+  const pipeline = (
     request: ProxyRequest,
     requestId: string,
     startedAt: number,
     upstreamAbort: LightAbortSignal,
     track: (context: RequestContext) => void,
-  ): Promise<ProxyResponse> => {
+  ): MaybePromise<ProxyResponse> => {
     const parsed = timedSync(requestId, "parse", () => parseRequest(request, config));
     const context: RequestContext = {
       requestId,
@@ -365,16 +380,21 @@ export const createProxy = (
       upstreamAbort,
     };
     track(context);
-    const responseContext: ResponseContext = {
-      requestId,
-      method: parsed.raw.method,
-      serverName: config.serverName,
-      resource: request.path,
-    };
-
-    const identity = await timed(requestId, "authenticate", () =>
-      authenticator.authenticate(parsed.raw, request.signal),
+    return andThen(
+      timed(requestId, "authenticate", () =>
+        authenticator.authenticate(parsed.raw, request.signal),
+      ),
+      (identity) => authorizeRequest(context, parsed, identity),
     );
+  };
+
+  /** Phases 3 and 4: authorize (ListBuckets answers here), resolve the backend's credentials. */
+  const authorizeRequest = (
+    context: RequestContext,
+    parsed: ParsedRequest,
+    identity: ClientIdentity,
+  ): MaybePromise<ProxyResponse> => {
+    const { requestId, request } = context;
     context.identity = identity;
     // The operation name, the copy source and the hoisted headers follow the parse phase's reading
     // of the authentication form; a verified signature must agree with it.
@@ -386,40 +406,70 @@ export const createProxy = (
     assertUnambiguousRequest(parsed);
 
     const target = parsed.target;
-    if (target.kind === "service") return listBuckets(context, identity, responseContext);
-
-    /** The validator's decision on the bucket, then the copy source's checks. */
-    const authorizeBucket = async (found: BucketConfig): Promise<BucketConfig> => {
-      await authorizer.authorize({
+    if (target.kind === "service") {
+      return listBuckets(context, identity, {
         requestId,
-        accessKeyId: identity.accessKeyId,
-        bucket: found,
-        request: validatorRequest(context, found.name, target.key),
-        ...(request.signal != null && { signal: request.signal }),
+        method: parsed.raw.method,
+        serverName: config.serverName,
+        resource: request.path,
       });
-      const copySource = await authorizeCopySource(context, identity, found, parsed.copySource);
-      if (copySource != null) context.copySource = copySource;
-      return found;
-    };
+    }
     // Unknown buckets are refused before the validator runs: attacker-chosen names never reach it
     // or its cache.
-    const bucket = await timed(requestId, "authorize", () => {
+    const authorizedBucket = timed(requestId, "authorize", () => {
       const found = resolver.bucket(target.bucket);
       // Nothing to ask (no validator, no copy source): answered at once, without building the
       // validator's request.
       if (config.validator == null && parsed.copySource == null) return found;
-      return authorizeBucket(found);
+      return authorizeBucket(context, parsed, identity, found, target.key);
     });
-    context.bucket = bucket;
-    countRequest();
+    return andThen(authorizedBucket, (bucket) => {
+      context.bucket = bucket;
+      countRequest();
+      return andThen(
+        timed(requestId, "credentials", () =>
+          resolver.credentials(identity.accessKeyId, bucket, request.signal),
+        ),
+        (backend) => signRequestFor(context, parsed, identity, bucket, backend, target.rawKeyPath),
+      );
+    });
+  };
 
-    const backend = await timed(
-      requestId,
-      "credentials",
-      () =>
-        resolver.staticCredentials(bucket) ??
-        resolver.credentials(identity.accessKeyId, bucket, request.signal),
-    );
+  /** The validator's decision on the bucket, then the copy source's checks. */
+  const authorizeBucket = (
+    context: RequestContext,
+    parsed: ParsedRequest,
+    identity: ClientIdentity,
+    found: BucketConfig,
+    key: string | undefined,
+  ): MaybePromise<BucketConfig> => {
+    const request = context.request;
+    const decision = authorizer.authorize({
+      requestId: context.requestId,
+      accessKeyId: identity.accessKeyId,
+      bucket: found,
+      request: validatorRequest(context, found.name, key),
+      ...(request.signal != null && { signal: request.signal }),
+    });
+    return andThen(decision, () => {
+      if (parsed.copySource == null) return found;
+      return authorizeCopySource(context, identity, found, parsed.copySource).then((copySource) => {
+        if (copySource != null) context.copySource = copySource;
+        return found;
+      });
+    });
+  };
+
+  /** Phases 5 and 6: rewrite the request for the backend, sign it. */
+  const signRequestFor = (
+    context: RequestContext,
+    parsed: ParsedRequest,
+    identity: ClientIdentity,
+    bucket: BucketConfig,
+    backend: BackendCredentials,
+    rawKeyPath: string,
+  ): MaybePromise<ProxyResponse> => {
+    const { requestId, request, upstreamAbort } = context;
     context.backend = backend;
 
     // Only now may the client send its body.
@@ -429,7 +479,7 @@ export const createProxy = (
       request.body == null
         ? null
         : countBytes(request.body, (byteLength) => (context.bytesIn += byteLength));
-    const upstreamTargetValue = upstreamTarget(bucket, target.rawKeyPath, parsed.query);
+    const upstreamTargetValue = upstreamTarget(bucket, rawKeyPath, parsed.query);
     let headers = forwardHeaders(parsed.raw.headers, identity.signedHeaders);
     // The parse phase's reading of the form, as for the operation name and the copy source.
     if (parsed.presigned) headers = [...headers, ...hoistedHeaders(parsed.query, headers)];
@@ -452,8 +502,8 @@ export const createProxy = (
       });
     }
 
-    const { plan, signInput, upstreamRequest } = await timed(requestId, "sign", async () => {
-      const bodyPlan = planBody({
+    const prepared = timed(requestId, "sign", () => {
+      const plan = planBody({
         method: parsed.raw.method,
         body: clientBody,
         headers: parsed.raw.headers,
@@ -465,27 +515,33 @@ export const createProxy = (
         crypto,
         ...(deps.chunkSizeBytes != null && { chunkSizeBytes: deps.chunkSizeBytes }),
       });
-      const input = {
+      const signInput: SignInput = {
         method: parsed.raw.method,
         bucket,
         backend,
         target: upstreamTargetValue,
         headers,
-        plan: bodyPlan,
+        plan,
         signal: sharesClientSignal(request) ? request.signal : upstreamAbort,
       };
-      const signed = await signer.sign(input);
-      // Failures of the proxy's own checks while the body streams are recorded and abort upstream.
-      return {
-        plan: bodyPlan,
-        signInput: input,
-        upstreamRequest: {
-          ...signed,
-          body: signed.body == null ? null : guardBody(signed.body, context),
-        },
-      };
+      return andThen(signer.sign(signInput), (signed): PreparedExchange => {
+        // Failures of the proxy's own checks while the body streams are recorded and abort upstream.
+        const upstreamRequest =
+          signed.body == null ? signed : { ...signed, body: guardBody(signed.body, context) };
+        return { plan, signInput, upstreamRequest };
+      });
     });
+    return andThen(prepared, (exchange) => forward(context, exchange, backend, bucket));
+  };
 
+  /** Phase 7: the backend exchange (one replay with a fresh bearer token after a 401/403). */
+  const forward = (
+    context: RequestContext,
+    exchange: PreparedExchange,
+    backend: BackendCredentials,
+    bucket: BucketConfig,
+  ): Promise<ProxyResponse> => {
+    const { requestId, request } = context;
     const sendContext = {
       requestId,
       transport: deps.transport,
@@ -493,34 +549,40 @@ export const createProxy = (
       bodyError: () => context.bodyError,
       ...(request.signal != null && { clientSignal: request.signal }),
     };
-    let response: UpstreamResponse = await timed(requestId, "upstream", () =>
-      sendUpstream(upstreamRequest, sendContext),
-    );
-
-    if (backend.kind === "bearer" && (response.status === 401 || response.status === 403)) {
-      if (shouldForceRefresh(backend.apiKey)) {
-        if (plan.kind === "none") {
-          // Nothing was streamed: the request can be replayed once with a fresh token.
-          await discardBody(response.body);
-          const retried = await timed(requestId, "sign", () =>
-            signer.sign({ ...signInput, forceRefresh: true }),
-          );
-          response = await timed(requestId, "upstream", () => sendUpstream(retried, sendContext));
-        } else {
-          // A streamed body cannot be replayed: refresh for the next request only.
-          deps.bearerTokens?.getToken(backend.apiKey, { forceRefresh: true }).catch(() => {
-            observer.warn("bearer token refresh after a backend 401/403 failed", {
-              bucket: bucket.name,
-            });
-          });
-        }
-      }
-    }
-    return {
+    const toClient = (response: UpstreamResponse): ProxyResponse => ({
       status: response.status,
       headers: clientResponseHeaders(response.headers, config.serverName),
       body: response.body,
-    };
+    });
+    const sent = timed(requestId, "upstream", () =>
+      sendUpstream(exchange.upstreamRequest, sendContext),
+    ) as Promise<UpstreamResponse>;
+    if (backend.kind !== "bearer") return sent.then(toClient);
+    return sent.then(async (response) => {
+      if (
+        (response.status !== 401 && response.status !== 403) ||
+        !shouldForceRefresh(backend.apiKey)
+      ) {
+        return toClient(response);
+      }
+      if (exchange.plan.kind === "none") {
+        // Nothing was streamed: the request can be replayed once with a fresh token.
+        await discardBody(response.body);
+        const retried = await timed(requestId, "sign", () =>
+          signer.sign({ ...exchange.signInput, forceRefresh: true }),
+        );
+        return toClient(
+          await timed(requestId, "upstream", () => sendUpstream(retried, sendContext)),
+        );
+      }
+      // A streamed body cannot be replayed: refresh for the next request only.
+      deps.bearerTokens?.getToken(backend.apiKey, { forceRefresh: true }).catch(() => {
+        observer.warn("bearer token refresh after a backend 401/403 failed", {
+          bucket: bucket.name,
+        });
+      });
+      return toClient(response);
+    });
   };
 
   /** Records the proxy's own body failures (checks) and aborts the upstream request with them. */
@@ -552,7 +614,7 @@ export const createProxy = (
     },
   });
 
-  const handle = async (request: ProxyRequest): Promise<ProxyResponse> => {
+  const handle = (request: ProxyRequest): Promise<ProxyResponse> => {
     const requestId = request.requestId ?? safeRequestId(createRequestId);
     const startedAt = now();
     const upstreamAbort = new LightAbortSignal();
@@ -584,19 +646,31 @@ export const createProxy = (
       });
     };
 
-    let response: ProxyResponse;
-    let errorCode: string | undefined;
-    try {
-      response = await pipeline(
-        request,
-        requestId,
-        startedAt,
-        upstreamAbort,
-        (value) => (context = value),
-      );
-    } catch (error) {
+    /** The answer, reported now (no body) or once its body has been sent. */
+    const answer = (response: ProxyResponse, errorCode: string | undefined): ProxyResponse => {
+      if (response.body == null) {
+        report(response.status, errorCode);
+        return response;
+      }
+      const finalStatus = response.status;
+      return {
+        status: finalStatus,
+        headers: response.headers,
+        body: streamResponseBody(
+          response.body,
+          (byteLength) => {
+            if (context != null) context.bytesOut += byteLength;
+          },
+          (failure) => {
+            if (failure != null) upstreamAbort.abort(failure);
+            report(finalStatus, errorCode ?? (failure != null ? "InternalError" : undefined));
+          },
+        ),
+      };
+    };
+    const succeeded = (response: ProxyResponse): ProxyResponse => answer(response, undefined);
+    const failed = (error: unknown): ProxyResponse => {
       const failure = toOspError(error);
-      errorCode = failure.code;
       if (failure.source !== "client") {
         observer.warn(`request failed: ${failure.code}`, {
           requestId,
@@ -604,32 +678,30 @@ export const createProxy = (
           message: failure.message,
         });
       }
-      response = errorResponse(failure, {
+      const response = errorResponse(failure, {
         requestId,
         method,
         serverName: config.serverName,
         resource: request.path,
       });
-    }
-
-    if (response.body == null) {
-      report(response.status, errorCode);
-      return response;
-    }
-    const finalStatus = response.status;
-    return {
-      ...response,
-      body: streamResponseBody(
-        response.body,
-        (byteLength) => {
-          if (context != null) context.bytesOut += byteLength;
-        },
-        (failure) => {
-          if (failure != null) upstreamAbort.abort(failure);
-          report(finalStatus, errorCode ?? (failure != null ? "InternalError" : undefined));
-        },
-      ),
+      return answer(response, failure.code);
     };
+
+    let pending: MaybePromise<ProxyResponse>;
+    try {
+      pending = pipeline(
+        request,
+        requestId,
+        startedAt,
+        upstreamAbort,
+        (value) => (context = value),
+      );
+    } catch (error) {
+      return Promise.resolve(failed(error));
+    }
+    return isPromiseLike(pending)
+      ? pending.then(succeeded, failed)
+      : Promise.resolve(succeeded(pending));
   };
 
   return {
@@ -665,9 +737,6 @@ const sharesClientSignal = (
   request: ProxyRequest,
 ): request is ProxyRequest & { readonly signal: AbortSignalLike } =>
   request.signal != null && request.body == null;
-
-const isPromiseLike = <T>(value: T | PromiseLike<T>): value is PromiseLike<T> =>
-  typeof (value as { then?: unknown } | null)?.then === "function";
 
 const isParsedConfig = (value: unknown): value is ProxyConfig =>
   typeof value === "object" &&

@@ -9,6 +9,7 @@ export type {
   HeaderList,
   ProxyRequest,
   ProxyResponse,
+  SyncReadableIterator,
   Transport,
   UpstreamRequest,
   UpstreamResponse,

@@ -42,6 +42,18 @@ export interface ProxyRequest {
   readonly sendContinue?: () => void;
 }
 
+/**
+ * An optional fast path of a body's iterator: `readSync()` hands over what the body already
+ * holds without a promise — the next piece, `{ done: true }` at the end, or `undefined` when
+ * nothing is ready (then `next()` waits). It throws the body's failure as `next()` would reject.
+ * Most small responses are complete by the time the listener reads them; the transport's and
+ * the core's iterators implement it, and a listener should try it before `next()`.
+ * @public
+ */
+export interface SyncReadableIterator extends AsyncIterator<Uint8Array> {
+  readSync(): IteratorResult<Uint8Array> | undefined;
+}
+
 /** What the core answers; the listener writes it out. @public */
 export interface ProxyResponse {
   status: number;

@@ -780,3 +780,43 @@ describe("peek, stats and status", () => {
     });
   });
 });
+
+describe("read", () => {
+  it("returns a hit as the value itself, and everything else as get does", async () => {
+    const clock = fakeClock();
+    const cache = createCredsCache<string>({ ttlMs: 1000, now: clock.now });
+    const { load, calls } = deferredLoader<string>();
+    const first = cache.read("k", load);
+    expect(first).toBeInstanceOf(Promise);
+    // A second caller joins the same load.
+    const second = cache.read("k", load);
+    calls[0]!.result.resolve("v");
+    expect([await first, await second]).toEqual(["v", "v"]);
+    expect(load).toHaveBeenCalledTimes(1);
+    const status: CacheStatus = {};
+    expect(cache.read("k", load, { status })).toBe("v");
+    expect(status.result).toBe("hit");
+    expect(cache.stats()).toMatchObject({ hits: 1, misses: 2, loads: 1 });
+    clock.advance(1000);
+    expect(cache.read("k", load)).toBeInstanceOf(Promise);
+    expect(load).toHaveBeenCalledTimes(2);
+  });
+
+  it("starts refresh-ahead on a hit like get, and never throws", async () => {
+    const clock = fakeClock();
+    const cache = createCredsCache<string>({ ttlMs: 1000, refreshAheadRatio: 0.5, now: clock.now });
+    let version = 0;
+    const load = vi.fn(() => `v${++version}`);
+    expect(await cache.read("k", load)).toBe("v1");
+    clock.advance(600);
+    const status: CacheStatus = {};
+    expect(cache.read("k", load, { status })).toBe("v1");
+    expect(status.refreshStarted).toBe(true);
+    expect(cache.read("k", load)).toBe("v2");
+    const aborted = new AbortController();
+    aborted.abort(new Error("gone"));
+    const refused = cache.read("other", load, { signal: aborted.signal });
+    await expect(refused).rejects.toThrow("gone");
+    await expect(cache.read("other", load, { ttlMs: -1 })).rejects.toBeInstanceOf(RangeError);
+  });
+});

@@ -340,55 +340,68 @@ export const createCredsCache = <V>(options: CredsCacheOptions<V>): CredsCache<V
     });
   };
 
-  return {
-    get(key, load, callOptions?: GetOptions): Promise<V> {
-      const signal = callOptions?.signal;
-      if (signal?.aborted) return Promise.reject(signal.reason);
-      const callTtlMs = callOptions?.ttlMs;
-      if (callTtlMs != null && !(typeof callTtlMs === "number" && callTtlMs >= 0)) {
-        return Promise.reject(
-          new RangeError(`creds-cache: ttlMs must be a number >= 0 (ms), got ${String(callTtlMs)}`),
-        );
-      }
-      const status = callOptions?.status;
-      const startedAt = now();
-      const stored = values.get(key);
-      if (stored !== undefined) {
-        if (startedAt < stored.expiresAt) {
-          if (callOptions?.forceRefresh !== true) {
-            if (stored !== newest) {
-              unlink(stored);
-              append(stored);
-            }
-            // One refresh at a time: a load already in flight for this key serves the same purpose.
-            const refreshStarted = startedAt >= stored.refreshAt && !flights.has(key);
-            if (refreshStarted) {
-              counters.refreshes += 1;
-              startLoad(key, load, callTtlMs ?? defaultTtlMs, stored);
-            }
-            if (stored.negative) counters.negativeHits += 1;
-            else counters.hits += 1;
-            if (status !== undefined) {
-              recordStatus(status, stored.negative ? "negative-hit" : "hit", refreshStarted);
-            }
-            // `stored` is this hit's node even if a synchronous refresh has just replaced it.
-            return (stored.resolved ??= Promise.resolve(stored.value));
+  /** `get` and `read`: a hit is the value itself (`read`) or a settled promise of it (`get`). */
+  const lookup = (
+    key: string,
+    load: Loader<V>,
+    callOptions: GetOptions | undefined,
+    hitAsPromise: boolean,
+  ): V | Promise<V> => {
+    const signal = callOptions?.signal;
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    const callTtlMs = callOptions?.ttlMs;
+    if (callTtlMs != null && !(typeof callTtlMs === "number" && callTtlMs >= 0)) {
+      return Promise.reject(
+        new RangeError(`creds-cache: ttlMs must be a number >= 0 (ms), got ${String(callTtlMs)}`),
+      );
+    }
+    const status = callOptions?.status;
+    const startedAt = now();
+    const stored = values.get(key);
+    if (stored !== undefined) {
+      if (startedAt < stored.expiresAt) {
+        if (callOptions?.forceRefresh !== true) {
+          if (stored !== newest) {
+            unlink(stored);
+            append(stored);
           }
-        } else if (stored.negative || startedAt >= stored.expiresAt + staleIfErrorMs) {
-          // Past any use, even as a stale fallback: drop it now rather than at eviction time.
-          remove(key);
+          // One refresh at a time: a load already in flight for this key serves the same purpose.
+          const refreshStarted = startedAt >= stored.refreshAt && !flights.has(key);
+          if (refreshStarted) {
+            counters.refreshes += 1;
+            startLoad(key, load, callTtlMs ?? defaultTtlMs, stored);
+          }
+          if (stored.negative) counters.negativeHits += 1;
+          else counters.hits += 1;
+          if (status !== undefined) {
+            recordStatus(status, stored.negative ? "negative-hit" : "hit", refreshStarted);
+          }
+          // `stored` is this hit's node even if a synchronous refresh has just replaced it.
+          if (!hitAsPromise) return stored.value;
+          return (stored.resolved ??= Promise.resolve(stored.value));
         }
+      } else if (stored.negative || startedAt >= stored.expiresAt + staleIfErrorMs) {
+        // Past any use, even as a stale fallback: drop it now rather than at eviction time.
+        remove(key);
       }
-      counters.misses += 1;
-      let flight = flights.get(key);
-      if (flight === undefined) {
-        flight = startLoad(key, load, callTtlMs ?? defaultTtlMs, stored);
-        if (status !== undefined) recordStatus(status, "miss", false);
-      } else if (status !== undefined) {
-        recordStatus(status, "inflight", false);
-      }
-      return wait(flight, signal, status, startedAt);
-    },
+    }
+    counters.misses += 1;
+    let flight = flights.get(key);
+    if (flight === undefined) {
+      flight = startLoad(key, load, callTtlMs ?? defaultTtlMs, stored);
+      if (status !== undefined) recordStatus(status, "miss", false);
+    } else if (status !== undefined) {
+      recordStatus(status, "inflight", false);
+    }
+    return wait(flight, signal, status, startedAt);
+  };
+
+  return {
+    get: (key, load, callOptions?: GetOptions): Promise<V> =>
+      lookup(key, load, callOptions, true) as Promise<V>,
+
+    read: (key, load, callOptions?: GetOptions): V | Promise<V> =>
+      lookup(key, load, callOptions, false),
 
     peek(key) {
       const stored = values.get(key);

@@ -140,6 +140,12 @@ export interface CredsCache<V> {
    * of the same key. Rejects with the load's error (never cached) or the caller's abort reason.
    */
   get(key: string, load: Loader<V>, options?: GetOptions): Promise<V>;
+  /**
+   * As {@link CredsCache.get}, but a hit is returned as the value itself, not a promise: for hot
+   * paths that continue synchronously on a hit. Anything else (a load, an abort, a bad option) is
+   * a promise, as from `get`; `read` never throws. Values must not be thenables.
+   */
+  read(key: string, load: Loader<V>, options?: GetOptions): V | Promise<V>;
   /** The valid cached value, without touching LRU order or stats. */
   peek(key: string): V | undefined;
   /** Drops the value; a load in flight for the key no longer populates the cache. */

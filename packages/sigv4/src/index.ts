@@ -52,6 +52,7 @@ export {
 } from "./parse-authorization.ts";
 export {
   verifyRequest,
+  verifyRequestMaybeSync,
   verifyRequestWithSecret,
   type VerifiedRequest,
   type VerifyOptions,

@@ -14,7 +14,12 @@ import { presignRequest } from "./presign.ts";
 import { signRequest } from "./sign.ts";
 import { createSigningKeyCache, deriveSigningKey } from "./signing-key.ts";
 import type { RawRequest } from "./types.ts";
-import { verifyRequest, verifyRequestWithSecret, type VerifyOptions } from "./verify.ts";
+import {
+  verifyRequest,
+  verifyRequestMaybeSync,
+  verifyRequestWithSecret,
+  type VerifyOptions,
+} from "./verify.ts";
 
 const SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
 const credentials = { accessKeyId: "AKIAIOSFODNN7EXAMPLE", secretAccessKey: SECRET };
@@ -471,5 +476,50 @@ describe("verifyRequest: keys and signatures", () => {
   it("refuses an invalid percent-escape in the path with a typed error, never a crash", async () => {
     const request = signed();
     expect((await failure({ ...request, path: "/bucket/%zz" })).code).toBe("InvalidRequest");
+  });
+});
+
+describe("verifyRequestMaybeSync", () => {
+  it("answers in the same tick with a synchronous lookup, and matches verifyRequest", async () => {
+    const request = signed();
+    const now_ = verifyRequestMaybeSync(request, options);
+    expect(now_).not.toBeInstanceOf(Promise);
+    expect(now_).toEqual(await verifyRequest(request, options));
+  });
+
+  it("throws the same SigV4Error synchronously, in the same order of checks", async () => {
+    const tampered = withHeader(signed(), "x-amz-meta-extra", "1");
+    const late: VerifyOptions = { lookupSecret, now: now + 16 * 60_000 };
+    for (const [request, opts] of [
+      [tampered, options],
+      [signed(), late],
+      [signed(base, { credentials: { accessKeyId: "UNKNOWN", secretAccessKey: "x" } }), options],
+    ] as const) {
+      const thrown = (() => {
+        try {
+          verifyRequestMaybeSync(request, opts);
+        } catch (error) {
+          return error;
+        }
+        return undefined;
+      })();
+      expect(SigV4Error.is(thrown)).toBe(true);
+      expect((thrown as SigV4Error).code).toBe((await failure(request, opts)).code);
+    }
+  });
+
+  it("returns a promise when the lookup is async, and a lookup failure is InternalError", async () => {
+    const request = signed();
+    const pending = verifyRequestMaybeSync(request, {
+      ...options,
+      lookupSecret: async (id) => lookupSecret(id),
+    });
+    expect(pending).toBeInstanceOf(Promise);
+    await expect(pending).resolves.toMatchObject({ accessKeyId: credentials.accessKeyId });
+    const broken = verifyRequestMaybeSync(request, {
+      ...options,
+      lookupSecret: () => Promise.reject(new Error("db down")),
+    });
+    await expect(broken).rejects.toMatchObject({ code: "InternalError" });
   });
 });

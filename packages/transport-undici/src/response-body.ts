@@ -1,6 +1,7 @@
 // A response body as a single-consumer AsyncIterable fed by undici's dispatch handler. It holds
 // at most about `highWaterMarkBytes` (plus one socket read) before pausing the connection, so
 // memory stays independent of the object size whatever the consumer's speed.
+import type { SyncReadableIterator } from "@osp/core";
 
 /** The part of undici's `DispatchController` the body needs. */
 export interface FlowController {
@@ -22,7 +23,7 @@ const DONE: IteratorResult<Uint8Array> = { done: true, value: undefined };
  * `return()`) aborts the exchange. A failure of the exchange makes the next `next()` reject, so a
  * truncated body never ends like a complete one.
  */
-export class ResponseBody implements AsyncIterableIterator<Uint8Array> {
+export class ResponseBody implements AsyncIterableIterator<Uint8Array>, SyncReadableIterator {
   readonly #controller: FlowController;
   readonly #highWaterMarkBytes: number;
   readonly #onCancel: () => void;
@@ -95,7 +96,10 @@ export class ResponseBody implements AsyncIterableIterator<Uint8Array> {
     }
   }
 
-  next(): Promise<IteratorResult<Uint8Array>> {
+  /** What the body holds now, without a promise: a piece, the end, or `undefined` (wait). */
+  readSync(): IteratorResult<Uint8Array> | undefined {
+    // A pending next() is owed the next piece; reading past it would reorder the body.
+    if (this.#waiter != null) return undefined;
     if (this.#head < this.#queue.length) {
       const chunk = this.#queue[this.#head]!;
       this.#head += 1;
@@ -105,13 +109,24 @@ export class ResponseBody implements AsyncIterableIterator<Uint8Array> {
         this.#head = 0;
       }
       this.#maybeResume();
-      return Promise.resolve({ done: false, value: chunk });
+      return { done: false, value: chunk };
     }
-    if (this.#failed) return Promise.reject(this.#error);
-    if (this.#ended || this.#cancelled) return Promise.resolve(DONE);
+    if (this.#failed) throw this.#error;
+    if (this.#ended || this.#cancelled) return DONE;
+    return undefined;
+  }
+
+  next(): Promise<IteratorResult<Uint8Array>> {
     if (this.#waiter != null) {
       return Promise.reject(new TypeError("next() called while a previous next() is pending"));
     }
+    let ready: IteratorResult<Uint8Array> | undefined;
+    try {
+      ready = this.readSync();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (ready !== undefined) return Promise.resolve(ready);
     const pending = new Promise<IteratorResult<Uint8Array>>((resolve, reject) => {
       this.#waiter = { resolve, reject };
     });

@@ -21,6 +21,7 @@ import {
 import type { UploadEncodings } from "../config.ts";
 import { OspError } from "../errors.ts";
 import { getHeader, getHeaderValues, parseLength } from "../http.ts";
+import type { MaybePromise } from "../maybe.ts";
 import type { Body } from "../ports.ts";
 import { decodeToPlain, reencodeSigned } from "./aws-chunked.ts";
 import { verifySha256Payload } from "./payload-sha256.ts";
@@ -63,7 +64,7 @@ export interface BodyPlan {
    * The upstream body. For `reencode` pass the signed upstream request's chunk signing context.
    * A body that cannot hold anything back (declared length 0) is checked completely first.
    */
-  prepare(signing?: ChunkSigningContext): Promise<Body | null>;
+  prepare(signing?: ChunkSigningContext): MaybePromise<Body | null>;
 }
 
 const DEFAULT_CHUNK_SIZE_BYTES = 64 * 1024;
@@ -229,7 +230,7 @@ const fixedPlan = (
   ...(bodyLengthBytes != null && { bodyLengthBytes }),
   removeHeaders: [],
   setHeaders: [],
-  prepare: async () => body,
+  prepare: () => body,
 });
 
 /** Applies a plan's header edits to a forwarded header list. @internal */

@@ -30,7 +30,7 @@ const setup = (
     secretsCacheTtlMs: 300_000,
   });
   const recorder = recordingObserver();
-  const authenticator = createAuthenticator({
+  const phase = createAuthenticator({
     config,
     now: clock.now,
     crypto: nobleCryptoProvider,
@@ -42,7 +42,13 @@ const setup = (
     }),
     observer: recorder.safe,
   });
-  return { clock, authenticator, recorder };
+  // The phase answers synchronously when it can (and then throws synchronously): the tests read
+  // every outcome as a promise, and check the synchronous path separately.
+  const authenticator = {
+    authenticate: (...args: Parameters<typeof phase.authenticate>) =>
+      Promise.resolve().then(() => phase.authenticate(...args)),
+  };
+  return { clock, authenticator, phase, recorder };
 };
 
 const raw = async (request: ReturnType<typeof signedClientRequest>): Promise<RawRequest> => {
@@ -298,5 +304,35 @@ describe("authenticate", () => {
         headers: [["x-amz-content-sha256", "STREAMING-UNSIGNED-PAYLOAD-TRAILER"]],
       }).payloadMode,
     ).toBe("streaming-unsigned-trailer");
+  });
+});
+
+describe("authenticate without a promise", () => {
+  it("answers a key-store request synchronously, and a fetched key once it is cached", async () => {
+    const request = (accessKeyId: string, secretAccessKey: string) =>
+      raw(
+        signedClientRequest({
+          method: "GET",
+          path: "/b/k",
+          signingDate: START,
+          credentials: { accessKeyId, secretAccessKey },
+        }),
+      );
+    const { phase } = setup({ fetcher: async () => "fetched-secret" });
+    const fromStore = phase.authenticate(await request("CLIENTKEY", "client/secret+key"));
+    expect(fromStore).not.toBeInstanceOf(Promise);
+    expect(fromStore).toMatchObject({ accessKeyId: "CLIENTKEY", verified: true });
+    const fetched = await request("FETCHEDKEY", "fetched-secret");
+    const first = phase.authenticate(fetched);
+    expect(first).toBeInstanceOf(Promise);
+    await first;
+    expect(phase.authenticate(fetched)).toMatchObject({
+      accessKeyId: "FETCHEDKEY",
+      verified: true,
+    });
+    const wrong = await request("CLIENTKEY", "wrong");
+    expect(() => phase.authenticate(wrong)).toThrow(
+      expect.objectContaining({ code: "SignatureDoesNotMatch" }),
+    );
   });
 });

@@ -11,17 +11,19 @@ import {
   STREAMING_UNSIGNED_PAYLOAD_TRAILER,
   UNSIGNED_PAYLOAD,
   parseAuthorization,
-  verifyRequest,
+  verifyRequestMaybeSync,
   type CryptoProvider,
   type ParsedAuthorization,
   type PayloadMode,
   type RawRequest,
   type SigningKeyCache,
+  type VerifiedRequest,
 } from "@osp/sigv4";
 import type { ProxyConfig } from "../config.ts";
 import type { ClientIdentity } from "../context.ts";
 import { OspError } from "../errors.ts";
 import { getHeader, parseLength } from "../http.ts";
+import { isPromiseLike, type MaybePromise } from "../maybe.ts";
 import type { SafeObserver } from "../observer.ts";
 
 /** What the authenticator needs. @public */
@@ -37,10 +39,13 @@ export interface AuthenticatorOptions {
 
 /** The authenticate phase. @public */
 export interface Authenticator {
-  /** Verifies `raw` and returns who sent it. Throws an `OspError` (S3 code) otherwise. */
-  authenticate(raw: RawRequest, signal?: AbortSignalLike): Promise<ClientIdentity>;
+  /**
+   * Verifies `raw` and returns who sent it; throws (or rejects with) an `OspError` (S3 code)
+   * otherwise. Synchronous when the secret is at hand (key store, cached `hmacFetcher` answer).
+   */
+  authenticate(raw: RawRequest, signal?: AbortSignalLike): MaybePromise<ClientIdentity>;
   /** The client's secret for `accessKeyId` (key store, then `hmacFetcher`), or `undefined`. */
-  lookupSecret(accessKeyId: string, signal?: AbortSignalLike): Promise<string | undefined>;
+  lookupSecret(accessKeyId: string, signal?: AbortSignalLike): MaybePromise<string | undefined>;
 }
 
 const PAYLOAD_MODES: ReadonlyMap<string, PayloadMode> = new Map([
@@ -87,41 +92,25 @@ export const createAuthenticator = (options: AuthenticatorOptions): Authenticato
   const { config, observer } = options;
   const regions = config.regions;
 
-  const lookupSecret = async (
+  const fetcherFailure = (error: unknown): OspError =>
+    OspError.is(error)
+      ? error
+      : new OspError("InternalError", {
+          source: "proxy",
+          message: "hmacFetcher failed",
+          cause: error,
+        });
+
+  const lookupSecret = (
     accessKeyId: string,
     signal?: AbortSignalLike,
-  ): Promise<string | undefined> => {
+  ): MaybePromise<string | undefined> => {
     const stored = config.hmacKeystore.lookup(accessKeyId);
     if (stored != null) return stored;
     const fetcher = config.hmacFetcher;
     if (fetcher == null) return undefined;
     const status: CacheStatus = {};
-    try {
-      const secret = await options.secretsCache.get(
-        accessKeyId,
-        async () => {
-          const value: unknown = await fetcher(accessKeyId);
-          if (value == null) return null;
-          if (typeof value !== "string") {
-            throw new OspError("InternalError", {
-              source: "proxy",
-              message: "hmacFetcher returned neither a string nor null",
-            });
-          }
-          return value === "" ? null : value;
-        },
-        { status, ...(signal != null && { signal }) },
-      );
-      return secret ?? undefined;
-    } catch (error) {
-      throw OspError.is(error)
-        ? error
-        : new OspError("InternalError", {
-            source: "proxy",
-            message: "hmacFetcher failed",
-            cause: error,
-          });
-    } finally {
+    const reportCache = (): void => {
       if (status.result != null) {
         observer.cache({
           cache: "secrets",
@@ -129,12 +118,46 @@ export const createAuthenticator = (options: AuthenticatorOptions): Authenticato
           ...(status.refreshStarted != null && { refreshStarted: status.refreshStarted }),
         });
       }
-    }
+    };
+    const found = (secret: string | null): string | undefined => {
+      reportCache();
+      return secret ?? undefined;
+    };
+    // read(): a cached secret (or cached "unknown key") continues synchronously.
+    const secret = options.secretsCache.read(
+      accessKeyId,
+      async () => {
+        const value: unknown = await fetcher(accessKeyId);
+        if (value == null) return null;
+        if (typeof value !== "string") {
+          throw new OspError("InternalError", {
+            source: "proxy",
+            message: "hmacFetcher returned neither a string nor null",
+          });
+        }
+        return value === "" ? null : value;
+      },
+      { status, ...(signal != null && { signal }) },
+    );
+    if (!isPromiseLike(secret)) return found(secret);
+    return secret.then(found, (error: unknown) => {
+      reportCache();
+      throw fetcherFailure(error);
+    });
   };
 
-  const verify = async (raw: RawRequest, parsed: ParsedAuthorization, signal?: AbortSignalLike) => {
+  const toSigV4Failure = (error: unknown): never => {
+    throw toOspError(error);
+  };
+
+  const verify = (
+    raw: RawRequest,
+    parsed: ParsedAuthorization,
+    signal?: AbortSignalLike,
+  ): MaybePromise<VerifiedRequest> => {
+    let verified: MaybePromise<VerifiedRequest>;
     try {
-      return await verifyRequest(raw, {
+      verified = verifyRequestMaybeSync(raw, {
         lookupSecret: (accessKeyId) => lookupSecret(accessKeyId, signal),
         now: options.now(),
         maxSkewMs: config.maxSkewMs,
@@ -144,8 +167,9 @@ export const createAuthenticator = (options: AuthenticatorOptions): Authenticato
         parsed,
       });
     } catch (error) {
-      throw toOspError(error);
+      return toSigV4Failure(error);
     }
+    return isPromiseLike(verified) ? verified.then(undefined, toSigV4Failure) : verified;
   };
 
   const parse = (raw: RawRequest): ParsedAuthorization | undefined => {
@@ -156,10 +180,20 @@ export const createAuthenticator = (options: AuthenticatorOptions): Authenticato
     }
   };
 
-  const authenticate = async (
+  const identityOf = (verified: VerifiedRequest): ClientIdentity => ({
+    accessKeyId: verified.accessKeyId,
+    verified: true,
+    presigned: verified.kind === "query",
+    payloadHash: verified.payloadHash,
+    payloadMode: verified.payloadMode,
+    signedHeaders: verified.signedHeaders,
+    ...(verified.chunkSigning != null && { chunkSigning: verified.chunkSigning }),
+  });
+
+  const authenticate = (
     raw: RawRequest,
     signal?: AbortSignalLike,
-  ): Promise<ClientIdentity> => {
+  ): MaybePromise<ClientIdentity> => {
     if (config.skipSignatureValidation) return unverifiedIdentity(raw, signal);
     const parsed = parse(raw);
     if (parsed == null) {
@@ -168,16 +202,8 @@ export const createAuthenticator = (options: AuthenticatorOptions): Authenticato
           "Anonymous requests are not allowed: sign the request with AWS Signature Version 4.",
       });
     }
-    const verified = await verify(raw, parsed, signal);
-    return {
-      accessKeyId: verified.accessKeyId,
-      verified: true,
-      presigned: verified.kind === "query",
-      payloadHash: verified.payloadHash,
-      payloadMode: verified.payloadMode,
-      signedHeaders: verified.signedHeaders,
-      ...(verified.chunkSigning != null && { chunkSigning: verified.chunkSigning }),
-    };
+    const verified = verify(raw, parsed, signal);
+    return isPromiseLike(verified) ? verified.then(identityOf) : identityOf(verified);
   };
 
   // Development mode: the claimed identity is used as is. A signed aws-chunked body still needs
@@ -205,16 +231,7 @@ export const createAuthenticator = (options: AuthenticatorOptions): Authenticato
       parsed.payloadMode === "streaming-signed" ||
       parsed.payloadMode === "streaming-signed-trailer"
     ) {
-      const verified = await verify(raw, parsed, signal);
-      return {
-        accessKeyId: verified.accessKeyId,
-        verified: true,
-        presigned: false,
-        payloadHash: verified.payloadHash,
-        payloadMode: verified.payloadMode,
-        signedHeaders: verified.signedHeaders,
-        ...(verified.chunkSigning != null && { chunkSigning: verified.chunkSigning }),
-      };
+      return identityOf(await verify(raw, parsed, signal));
     }
     return {
       accessKeyId: parsed.accessKeyId,

@@ -6,6 +6,7 @@
 import type { AbortSignalLike, CacheStatus, CredsCache } from "@osp/creds-cache";
 import type { BucketConfig, ProxyConfig, ValidatorRequest } from "../config.ts";
 import { OspError } from "../errors.ts";
+import { isPromiseLike, type MaybePromise } from "../maybe.ts";
 import type { SafeObserver } from "../observer.ts";
 
 /** What the authorizer needs. @public */
@@ -24,12 +25,12 @@ export interface AuthorizationQuestion {
   readonly signal?: AbortSignalLike;
 }
 
-/** The authorize phase. @public */
+/** The authorize phase. Cached answers come back synchronously. @public */
 export interface Authorizer {
   /** Whether the validator allows the request (cached). Throws `InternalError` when it fails. */
-  isAllowed(question: AuthorizationQuestion): Promise<boolean>;
+  isAllowed(question: AuthorizationQuestion): MaybePromise<boolean>;
   /** As `isAllowed`, but a denial throws `AccessDenied`. */
-  authorize(question: AuthorizationQuestion): Promise<void>;
+  authorize(question: AuthorizationQuestion): MaybePromise<void>;
 }
 
 /** The cache key of a decision: only the facts the validator is declared to depend on. @public */
@@ -54,41 +55,37 @@ export const authorizationCacheKey = (
 export const createAuthorizer = (options: AuthorizerOptions): Authorizer => {
   const { config, observer } = options;
 
-  const isAllowed = async (question: AuthorizationQuestion): Promise<boolean> => {
+  const validatorFailure = (error: unknown): OspError =>
+    OspError.is(error)
+      ? error
+      : new OspError("InternalError", {
+          source: "proxy",
+          message: "validator failed",
+          cause: error,
+        });
+
+  const isAllowed = (question: AuthorizationQuestion): MaybePromise<boolean> => {
     const validator = config.validator;
     // Documented: no validator configured = every authenticated request is allowed.
     if (validator == null) return true;
     const { accessKeyId, bucket, request } = question;
     const status: CacheStatus = {};
-    let allowed: boolean;
-    try {
-      allowed = await options.cache.get(
-        authorizationCacheKey(config.validatorCacheKey, accessKeyId, request),
-        async () => {
-          const decision: unknown = await validator(accessKeyId, bucket.name, request);
-          if (typeof decision !== "boolean") {
-            throw new OspError("InternalError", {
-              source: "proxy",
-              message: "validator returned a non-boolean",
-            });
-          }
-          return decision;
-        },
-        {
-          ttlMs: bucket.ttlSeconds * 1000,
-          status,
-          ...(question.signal != null && { signal: question.signal }),
-        },
-      );
-    } catch (error) {
-      throw OspError.is(error)
-        ? error
-        : new OspError("InternalError", {
-            source: "proxy",
-            message: "validator failed",
-            cause: error,
-          });
-    } finally {
+    /** The cache event, then the audit event: once per question, whatever the outcome. */
+    const decided = (allowed: boolean): boolean => {
+      reportCache();
+      observer.authorization({
+        requestId: question.requestId,
+        accessKeyId,
+        bucket: bucket.name,
+        operation: request.operation,
+        method: request.method,
+        allowed,
+        cached: status.result !== "miss",
+        ...(request.remoteAddress != null && { remoteAddress: request.remoteAddress }),
+      });
+      return allowed;
+    };
+    const reportCache = (): void => {
       if (status.result != null) {
         observer.cache({
           cache: "authorization",
@@ -96,24 +93,42 @@ export const createAuthorizer = (options: AuthorizerOptions): Authorizer => {
           ...(status.refreshStarted != null && { refreshStarted: status.refreshStarted }),
         });
       }
-    }
-    observer.authorization({
-      requestId: question.requestId,
-      accessKeyId,
-      bucket: bucket.name,
-      operation: request.operation,
-      method: request.method,
-      allowed,
-      cached: status.result !== "miss",
-      ...(request.remoteAddress != null && { remoteAddress: request.remoteAddress }),
-    });
-    return allowed;
+    };
+    const failed = (error: unknown): never => {
+      reportCache();
+      throw validatorFailure(error);
+    };
+    // read(): a cached decision continues synchronously, without a promise.
+    const decision = options.cache.read(
+      authorizationCacheKey(config.validatorCacheKey, accessKeyId, request),
+      async () => {
+        const answer: unknown = await validator(accessKeyId, bucket.name, request);
+        if (typeof answer !== "boolean") {
+          throw new OspError("InternalError", {
+            source: "proxy",
+            message: "validator returned a non-boolean",
+          });
+        }
+        return answer;
+      },
+      {
+        ttlMs: bucket.ttlSeconds * 1000,
+        status,
+        ...(question.signal != null && { signal: question.signal }),
+      },
+    );
+    return isPromiseLike(decision) ? decision.then(decided, failed) : decided(decision);
+  };
+
+  const denyUnless = (allowed: boolean): void => {
+    if (!allowed) throw new OspError("AccessDenied");
   };
 
   return {
     isAllowed,
-    async authorize(question) {
-      if (!(await isAllowed(question))) throw new OspError("AccessDenied");
+    authorize: (question) => {
+      const allowed = isAllowed(question);
+      return isPromiseLike(allowed) ? allowed.then(denyUnless) : denyUnless(allowed);
     },
   };
 };

@@ -7,6 +7,7 @@ import { OspError } from "../errors.ts";
 import type {
   AbortSignalLike,
   HeaderList,
+  SyncReadableIterator,
   Transport,
   UpstreamRequest,
   UpstreamResponse,
@@ -70,13 +71,11 @@ export interface SendContext {
  * check's error (e.g. `XAmzContentSHA256Mismatch`), not the transport's.
  * @public
  */
-export const sendUpstream = async (
+export const sendUpstream = (
   request: UpstreamRequest,
   context: SendContext,
 ): Promise<UpstreamResponse> => {
-  try {
-    return await context.transport.send(request);
-  } catch (error) {
+  const mapFailure = (error: unknown): never => {
     const bodyError = context.bodyError();
     if (bodyError != null) throw bodyError;
     if (context.clientSignal?.aborted === true) {
@@ -98,7 +97,15 @@ export const sendUpstream = async (
       origin: request.origin,
     });
     throw failure;
+  };
+  let sent: Promise<UpstreamResponse>;
+  try {
+    sent = context.transport.send(request);
+  } catch (error) {
+    sent = Promise.reject(error);
   }
+  // Not an async function: one promise for the mapping instead of two.
+  return sent.then(undefined, mapFailure);
 };
 
 /**
@@ -112,8 +119,8 @@ export const streamResponseBody = (
   source: AsyncIterable<Uint8Array>,
   onBytes: (byteLength: number) => void,
   onEnd: (failure: unknown) => void,
-): AsyncIterableIterator<Uint8Array> => {
-  let inner: AsyncIterator<Uint8Array> | undefined;
+): AsyncIterableIterator<Uint8Array> & SyncReadableIterator => {
+  let inner: (AsyncIterator<Uint8Array> & Partial<SyncReadableIterator>) | undefined;
   let ended = false;
   const end = (failure: unknown): void => {
     if (ended) return;
@@ -130,8 +137,21 @@ export const streamResponseBody = (
     end(error ?? new Error("response body failed"));
     return Promise.reject(error);
   };
-  const iterator: AsyncIterableIterator<Uint8Array> = {
+  const iterator: AsyncIterableIterator<Uint8Array> & SyncReadableIterator = {
     [Symbol.asyncIterator]: () => iterator,
+    readSync: () => {
+      if (ended) return DONE;
+      inner ??= source[Symbol.asyncIterator]();
+      if (inner.readSync === undefined) return undefined;
+      let result: IteratorResult<Uint8Array> | undefined;
+      try {
+        result = inner.readSync();
+      } catch (error) {
+        end(error ?? new Error("response body failed"));
+        throw error;
+      }
+      return result === undefined ? undefined : onResult(result);
+    },
     next: () => {
       if (ended) return Promise.resolve(DONE);
       try {

@@ -158,8 +158,12 @@ describe("backend resolver", () => {
       throw new Error("vault down");
     });
     const bucket = resolver.bucket("fetched");
-    expect(await rejectionCode(resolver.credentials("a", bucket))).toBe("InternalError");
-    expect(await rejectionCode(resolver.credentials("a", bucket))).toBe("InternalError");
+    expect(await rejectionCode(Promise.resolve(resolver.credentials("a", bucket)))).toBe(
+      "InternalError",
+    );
+    expect(await rejectionCode(Promise.resolve(resolver.credentials("a", bucket)))).toBe(
+      "InternalError",
+    );
     expect(calls).toBe(2);
   });
 });

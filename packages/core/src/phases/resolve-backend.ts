@@ -7,6 +7,7 @@ import type { AbortSignalLike, CacheStatus, CredsCache } from "@osp/creds-cache"
 import type { BucketConfig, ProxyConfig } from "../config.ts";
 import type { BackendCredentials } from "../context.ts";
 import { OspError } from "../errors.ts";
+import { isPromiseLike, type MaybePromise } from "../maybe.ts";
 import type { SafeObserver } from "../observer.ts";
 
 /** What the resolver needs. @public */
@@ -20,12 +21,12 @@ export interface BackendResolverOptions {
 export interface BackendResolver {
   /** The configured bucket, or `NoSuchBucket`. */
   bucket(name: string): BucketConfig;
-  /** The credentials towards the bucket's backend for this client. */
+  /** The credentials towards the bucket's backend for this client; synchronous when cached. */
   credentials(
     accessKeyId: string,
     bucket: BucketConfig,
     signal?: AbortSignalLike,
-  ): Promise<BackendCredentials>;
+  ): MaybePromise<BackendCredentials>;
   /**
    * The bucket's configured credentials (static HMAC pair or API key) without waiting, or
    * `undefined` when they come from `bucketCredsFetcher`.
@@ -124,31 +125,26 @@ export const createBackendResolver = (options: BackendResolverOptions): BackendR
     return built;
   };
 
-  const credentials = async (
+  const fetcherFailure = (error: unknown): OspError =>
+    OspError.is(error)
+      ? error
+      : new OspError("InternalError", {
+          source: "proxy",
+          message: "bucketCredsFetcher failed",
+          cause: error,
+        });
+
+  const credentials = (
     accessKeyId: string,
     target: BucketConfig,
     signal?: AbortSignalLike,
-  ): Promise<BackendCredentials> => {
+  ): MaybePromise<BackendCredentials> => {
     const fixed = staticCredentials(target);
     if (fixed != null) return fixed;
     const fetcher = config.bucketCredsFetcher;
     if (fetcher == null) throw fetchedCredentialsError("not configured");
     const status: CacheStatus = {};
-    try {
-      return await options.cache.get(
-        JSON.stringify([accessKeyId, target.name]),
-        async () => parseFetchedCredentials(await fetcher(accessKeyId, target.name)),
-        { ttlMs: target.ttlSeconds * 1000, status, ...(signal != null && { signal }) },
-      );
-    } catch (error) {
-      throw OspError.is(error)
-        ? error
-        : new OspError("InternalError", {
-            source: "proxy",
-            message: "bucketCredsFetcher failed",
-            cause: error,
-          });
-    } finally {
+    const reportCache = (): void => {
       if (status.result != null) {
         observer.cache({
           cache: "credentials",
@@ -156,7 +152,27 @@ export const createBackendResolver = (options: BackendResolverOptions): BackendR
           ...(status.refreshStarted != null && { refreshStarted: status.refreshStarted }),
         });
       }
+    };
+    // read(): cached credentials continue synchronously. Length-prefixed parts stay apart.
+    const found = options.cache.read(
+      `${accessKeyId.length}:${accessKeyId}${target.name}`,
+      async () => parseFetchedCredentials(await fetcher(accessKeyId, target.name)),
+      { ttlMs: target.ttlSeconds * 1000, status, ...(signal != null && { signal }) },
+    );
+    if (!isPromiseLike(found)) {
+      reportCache();
+      return found;
     }
+    return found.then(
+      (value) => {
+        reportCache();
+        return value;
+      },
+      (error: unknown) => {
+        reportCache();
+        throw fetcherFailure(error);
+      },
+    );
   };
 
   return { bucket, credentials, staticCredentials };

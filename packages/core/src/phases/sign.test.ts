@@ -132,7 +132,7 @@ describe("sign", () => {
       now,
       verifyTls: true,
     });
-    expect(await rejectionCode(without.sign(input))).toBe("InternalError");
+    expect(await rejectionCode(Promise.resolve(without.sign(input)))).toBe("InternalError");
     const failing = createSigner({
       crypto: nobleCryptoProvider,
       signingKeyCache: createSigningKeyCache(),
@@ -140,6 +140,6 @@ describe("sign", () => {
       verifyTls: true,
       bearerTokens: { getToken: async () => Promise.reject(new Error("iam down")) },
     });
-    expect(await rejectionCode(failing.sign(input))).toBe("ServiceUnavailable");
+    expect(await rejectionCode(Promise.resolve(failing.sign(input)))).toBe("ServiceUnavailable");
   });
 });

@@ -19,6 +19,7 @@ import type {
   HeaderList,
   UpstreamRequest,
 } from "../ports.ts";
+import { isPromiseLike, type MaybePromise } from "../maybe.ts";
 import type { UpstreamTarget } from "./rewrite.ts";
 
 /** What the signer needs. @public */
@@ -44,9 +45,9 @@ export interface SignInput {
   readonly forceRefresh?: boolean;
 }
 
-/** The sign phase. @public */
+/** The sign phase. Synchronous for HMAC backends without a body to prepare. @public */
 export interface Signer {
-  sign(input: SignInput): Promise<UpstreamRequest>;
+  sign(input: SignInput): MaybePromise<UpstreamRequest>;
 }
 
 /** `Host` first, then the forwarded headers with the plan's edits: one new list, built once. */
@@ -116,15 +117,17 @@ export const createSigner = (options: SignerOptions): Signer => {
     return request;
   };
 
-  const sign = async (input: SignInput): Promise<UpstreamRequest> => {
+  const withBearerToken = async (input: SignInput, apiKey: string): Promise<UpstreamRequest> => {
+    const token = await bearerToken(apiKey, input.signal, input.forceRefresh === true);
+    const headers = withHost(input.target.host, input.headers, input.plan);
+    headers.push(["authorization", `Bearer ${token}`]);
+    return upstreamRequest(input, headers, await input.plan.prepare());
+  };
+
+  const sign = (input: SignInput): MaybePromise<UpstreamRequest> => {
     const { target, plan, backend } = input;
 
-    if (backend.kind === "bearer") {
-      const token = await bearerToken(backend.apiKey, input.signal, input.forceRefresh === true);
-      const headers = withHost(target.host, input.headers, plan);
-      headers.push(["authorization", `Bearer ${token}`]);
-      return upstreamRequest(input, headers, await plan.prepare());
-    }
+    if (backend.kind === "bearer") return withBearerToken(input, backend.apiKey);
 
     let signed;
     try {
@@ -161,7 +164,10 @@ export const createSigner = (options: SignerOptions): Signer => {
             seedSignature: signed.signature,
           }
         : undefined;
-    return upstreamRequest(input, signed.headers, await plan.prepare(chunkSigning));
+    const body = plan.prepare(chunkSigning);
+    return isPromiseLike(body)
+      ? body.then((ready) => upstreamRequest(input, signed.headers, ready))
+      : upstreamRequest(input, signed.headers, body);
   };
 
   return { sign };
