@@ -162,14 +162,14 @@ export interface InfoLineWriter {
 /** Options of {@link createInfoLineWriter}. @internal */
 export interface InfoLineWriterOptions {
   /**
-   * Gather lines and send them in batches of about 4 KiB, or after {@link BATCH_DELAY_MS}: for
+   * Gather lines and send them in batches of about 16 KiB, or after {@link BATCH_DELAY_MS}: for
    * the default stdout destination, where each write is a thread-pool round trip that cost more
    * CPU than the line. A custom destination receives each line as it is written.
    */
   batch?: boolean;
 }
 
-const BATCH_BYTES = 4096;
+const BATCH_BYTES = 16 * 1024;
 /** Longest a gathered line waits when traffic is too light to fill a batch. */
 export const BATCH_DELAY_MS = 100;
 
