@@ -3,7 +3,7 @@
 // against the same fast backend (nginx serving fixed objects):
 //   (a) direct to nginx              (b) through OSP: SigV4 verify + authorize + re-sign
 //   (b') OSP with logLevel "warn"    (c) a minimal undici pass-through proxy, no signing
-//   (d) nginx proxy_pass
+//   (d) nginx proxy_pass             (e) the pass-through plus only SigV4 verify + re-sign
 // Small GET (4 KiB, 64 connections): requests/s, p50/p99 and proxy CPU per request. 1 GiB GET
 // and PUT: MB/s, CPU per GiB, and the peak RSS of OSP (its own process) against its idle RSS.
 // Lanes are interleaved over rounds; medians are reported. Every client request is SigV4-signed
@@ -284,6 +284,25 @@ const startLanes = async ({ nginxBin, workDir, dataDir, services }) => {
     child: passThrough.child,
     cpuPids: [passThrough.child.pid],
     startRssBytes: rssBytes(passThrough.child.pid),
+  });
+
+  // Small GETs only: it says what SigV4 alone costs over the pass-through.
+  const floor = await startNodeChild("sigv4-floor-server.mjs", [], {
+    env: {
+      OSP_BENCH_LANE_OPTIONS: JSON.stringify({
+        backendPort: backend.port,
+        client: CLIENT,
+        backend: BACKEND,
+      }),
+    },
+  });
+  services.push({ child: floor.child, stop: { message: { type: "stop" } } });
+  lanes.push({
+    id: "sigv4-floor",
+    label: "(e) pass-through + SigV4",
+    url: floor.url,
+    large: false,
+    cpuPids: [floor.child.pid],
   });
 
   if (nginxBin != null) {

@@ -1,4 +1,4 @@
-export { startServer } from "./start.ts";
+export { createServer, startServer, type OspServer } from "./start.ts";
 export type { ServerHandle } from "./server.ts";
 export {
   resolveServerConfig,

@@ -172,6 +172,30 @@ export const computeRatios = (lanes, summary) => {
       aim: "info",
     },
     {
+      id: "sigv4FloorVsPassThroughSmallGet",
+      label: "pass-through + SigV4 ÷ pass-through",
+      value: paired("sigv4-floor", "passthrough", smallRps),
+      aim: "info: SigV4's own cost",
+    },
+    {
+      id: "sigv4FloorVsPassThroughSmallGetByCpu",
+      label: "  same, by CPU per request",
+      value: paired("sigv4-floor", "passthrough", smallCpuRate),
+      aim: "info",
+    },
+    {
+      id: "ospVsSigv4FloorSmallGet",
+      label: "OSP ÷ pass-through + SigV4",
+      value: paired("osp", "sigv4-floor", smallRps),
+      aim: "info: OSP's own cost",
+    },
+    {
+      id: "ospVsSigv4FloorSmallGetByCpu",
+      label: "  same, by CPU per request",
+      value: paired("osp", "sigv4-floor", smallCpuRate),
+      aim: "info",
+    },
+    {
       id: "nginxProxyVsDirect",
       label: "nginx proxy ÷ nginx direct (small GET)",
       value: paired("nginx-proxy", "nginx-direct", smallRps),
