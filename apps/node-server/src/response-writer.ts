@@ -33,6 +33,11 @@ export interface WriteResponseOptions {
   /** Add `Connection: close` (HTTP/1.1): the server is draining. */
   closeConnection: boolean;
   adapted?: AdaptedRequest;
+  /**
+   * Replace the answer's `x-amz-request-id` by `requestId`; the value dropped (the backend's own
+   * id) is passed here, once, for the access line.
+   */
+  onBackendRequestId?: (value: string) => void;
 }
 
 const isHttp2 = (res: NodeResponse): res is Http2ServerResponse =>
@@ -121,6 +126,14 @@ const discardUpload = (req: NodeRequest, res: NodeResponse, leftOver: "drain" | 
   else res.once("finish", settle);
 };
 
+/** Whether an answer's `x-amz-request-id` gives way to ours (reporting the backend's value). */
+const replacedRequestId = (value: string, options: WriteResponseOptions): boolean => {
+  const report = options.onBackendRequestId;
+  if (report == null) return false;
+  if (value !== options.requestId) report(value);
+  return true;
+};
+
 /** Writes the head: hop-by-hop headers dropped, request id and `Server` always present. */
 const writeHead = (
   res: NodeResponse,
@@ -135,8 +148,10 @@ const writeHead = (
     for (const [name, value] of response.headers) {
       const lower = name.toLowerCase();
       if (HOP_BY_HOP.has(lower)) continue;
-      if (lower === "x-amz-request-id") hasRequestId = true;
-      else if (lower === "server") hasServer = true;
+      if (lower === "x-amz-request-id") {
+        if (replacedRequestId(value, options)) continue;
+        hasRequestId = true;
+      } else if (lower === "server") hasServer = true;
       const existing = headers[lower];
       if (existing == null) headers[lower] = value;
       else if (Array.isArray(existing)) existing.push(value);
@@ -151,8 +166,10 @@ const writeHead = (
   for (const [name, value] of response.headers) {
     const lower = name.toLowerCase();
     if (HOP_BY_HOP.has(lower)) continue;
-    if (lower === "x-amz-request-id") hasRequestId = true;
-    else if (lower === "server") hasServer = true;
+    if (lower === "x-amz-request-id") {
+      if (replacedRequestId(value, options)) continue;
+      hasRequestId = true;
+    } else if (lower === "server") hasServer = true;
     flat.push(name, value);
   }
   if (!hasRequestId) flat.push("x-amz-request-id", options.requestId);

@@ -323,21 +323,17 @@ export const startProcessServer = async (
     });
     proxy
       .handle(adapted.request)
-      .then((response) => {
+      .then((response) =>
         // Our id is the response's x-amz-request-id (it is in our logs); a backend's own id is
         // kept for the access line, to correlate with the backend's logs.
-        const headers = response.headers.filter(([name, value]) => {
-          if (name.length !== 16 || name.toLowerCase() !== "x-amz-request-id") return true;
-          if (value !== requestId) exchange.backendRequestId = value;
-          return false;
-        });
-        return writeProxyResponse(
-          req,
-          res,
-          { ...response, headers },
-          { requestId, serverName, closeConnection: draining, adapted },
-        );
-      })
+        writeProxyResponse(req, res, response, {
+          requestId,
+          serverName,
+          closeConnection: draining,
+          adapted,
+          onBackendRequestId: (value) => (exchange.backendRequestId ??= value),
+        }),
+      )
       .catch((error: unknown) => {
         logger.error(
           {

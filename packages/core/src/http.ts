@@ -10,9 +10,17 @@ export const getHeader = (
   name: string,
 ): string | undefined => {
   const wanted = name.toLowerCase();
-  for (const [key, value] of headers) if (key.toLowerCase() === wanted) return value;
+  for (let index = 0; index < headers.length; index += 1) {
+    const pair = headers[index]!;
+    if (sameName(pair[0], wanted)) return pair[1];
+  }
   return undefined;
 };
+
+/** Whether header name `name` is `lowerCaseName`, in any case (no new string for most names). */
+const sameName = (name: string, lowerCaseName: string): boolean =>
+  name.length === lowerCaseName.length &&
+  (name === lowerCaseName || name.toLowerCase() === lowerCaseName);
 
 /** Every value of header `name`, in order. @internal */
 export const getHeaderValues = (
@@ -20,7 +28,12 @@ export const getHeaderValues = (
   name: string,
 ): string[] => {
   const wanted = name.toLowerCase();
-  return headers.filter(([key]) => key.toLowerCase() === wanted).map(([, value]) => value);
+  const values: string[] = [];
+  for (let index = 0; index < headers.length; index += 1) {
+    const pair = headers[index]!;
+    if (sameName(pair[0], wanted)) values.push(pair[1]);
+  }
+  return values;
 };
 
 /** A parsed query parameter: raw text kept for forwarding, decoded text for decisions. @internal */

@@ -302,19 +302,27 @@ export const canonicalRequest = (parts: {
 export const formatScope = (scope: CredentialScope): string =>
   `${scope.date}/${scope.region}/${scope.service}/aws4_request`;
 
+let lastFormattedSecond = Number.NaN;
+let lastFormatted = "";
+
 /**
  * The SigV4 timestamp of an epoch time: `"20130524T000000Z"` (UTC, seconds).
  * @throws SigV4Error `InvalidArgument` for a time outside years 0–9999.
  * @public
  */
 export const formatAmzDate = (epochMs: number): string => {
+  // Signing happens many times a second: the text of the current second is kept.
+  const second = Math.floor(epochMs / 1000);
+  if (second === lastFormattedSecond) return lastFormatted;
   const date = new Date(epochMs);
   const year = date.getUTCFullYear();
   if (!Number.isFinite(epochMs) || year < 0 || year > 9999) {
     throw new SigV4Error("InvalidArgument", "The signing time is out of range.");
   }
   const iso = date.toISOString(); // 2013-05-24T00:00:00.000Z
-  return `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}T${iso.slice(11, 13)}${iso.slice(14, 16)}${iso.slice(17, 19)}Z`;
+  lastFormatted = `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}T${iso.slice(11, 13)}${iso.slice(14, 16)}${iso.slice(17, 19)}Z`;
+  lastFormattedSecond = second;
+  return lastFormatted;
 };
 
 /**

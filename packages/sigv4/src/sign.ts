@@ -102,25 +102,24 @@ export const chooseSignedHeaders = (
   return [...names].sort();
 };
 
+const checkScopePart = (label: string, value: string): void => {
+  if (typeof value !== "string" || value === "" || /[/\s,=]/.test(value)) {
+    throw new SigV4Error(
+      "InvalidArgument",
+      `The ${label} is empty or contains "/", ",", "=" or whitespace.`,
+    );
+  }
+};
+
 /** Refuses credential and scope parts that would make the `Credential=` value ambiguous. @internal */
 export const checkSigningInputs = (
   credentials: Credentials,
   region: string,
   service: string,
 ): void => {
-  const parts: Array<[string, string]> = [
-    ["accessKeyId", credentials.accessKeyId],
-    ["region", region],
-    ["service", service],
-  ];
-  for (const [label, value] of parts) {
-    if (typeof value !== "string" || value === "" || /[/\s,=]/.test(value)) {
-      throw new SigV4Error(
-        "InvalidArgument",
-        `The ${label} is empty or contains "/", ",", "=" or whitespace.`,
-      );
-    }
-  }
+  checkScopePart("accessKeyId", credentials.accessKeyId);
+  checkScopePart("region", region);
+  checkScopePart("service", service);
   if (typeof credentials.secretAccessKey !== "string" || credentials.secretAccessKey === "") {
     throw new SigV4Error("InvalidArgument", "The secretAccessKey is empty.");
   }
