@@ -89,7 +89,8 @@ describe("createLogger", () => {
       bucket: "b",
       apiKey: "REDACTED",
     });
-    expect(new Date(String(record.time)).getTime()).toBeGreaterThan(0);
+    expect(String(record.time)).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    expect(Math.abs(new Date(String(record.time)).getTime() - Date.now())).toBeLessThan(5_000);
     expect(lines[0]).not.toContain("ibm-key");
   });
 

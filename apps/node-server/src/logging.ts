@@ -108,16 +108,25 @@ export interface LoggerOptions {
 
 let lastTimeMs = Number.NaN;
 let lastTime = "";
+let lastSecond = Number.NaN;
+/** `,"time":"2026-11-29T06:00:00.` for the second being logged. */
+let secondPrefix = "";
+const MS_DIGITS = Array.from({ length: 1000 }, (_, ms) => String(ms).padStart(3, "0"));
 
 /**
- * pino's `isoTime`, formatted once per millisecond: at thousands of lines per second most lines
- * share their millisecond, and `toISOString` was a visible part of each line's cost.
+ * pino's `isoTime`, formatted once per millisecond from a prefix made once per second: at
+ * thousands of lines per second `toISOString` was a visible part of each line's cost.
  */
 const isoTime = (): string => {
   const nowMs = Date.now();
   if (nowMs !== lastTimeMs) {
     lastTimeMs = nowMs;
-    lastTime = `,"time":"${new Date(nowMs).toISOString()}"`;
+    const second = Math.floor(nowMs / 1000);
+    if (second !== lastSecond) {
+      lastSecond = second;
+      secondPrefix = `,"time":"${new Date(second * 1000).toISOString().slice(0, 20)}`;
+    }
+    lastTime = `${secondPrefix}${MS_DIGITS[nowMs - second * 1000]}Z"`;
   }
   return lastTime;
 };

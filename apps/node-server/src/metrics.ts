@@ -143,16 +143,21 @@ export const createServerMetrics = (): ServerMetrics => {
 
   // Rendered label sets per (operation, status) and the series they name: found once, not on
   // every request (the series objects stay in `data`, which snapshots copy).
-  const requestKeys = new Map<string, { total: string; duration: HistogramValue }>();
+  // Keyed by operation, then status: no lookup string is built per request.
+  const requestKeys = new Map<string, Map<number, { total: string; duration: HistogramValue }>>();
   const requestKeysFor = (operation: string, status: number) => {
-    const id = `${operation} ${status}`;
-    let keys = requestKeys.get(id);
+    let byStatus = requestKeys.get(operation);
+    if (byStatus == null) {
+      byStatus = new Map();
+      requestKeys.set(operation, byStatus);
+    }
+    let keys = byStatus.get(status);
     if (keys == null) {
       keys = {
         total: labelKey({ operation, status: String(status) }),
         duration: histogram("osp_request_duration_seconds", labelKey({ operation })),
       };
-      requestKeys.set(id, keys);
+      byStatus.set(status, keys);
     }
     return keys;
   };

@@ -108,70 +108,97 @@ export const sendUpstream = (
   return sent.then(undefined, mapFailure);
 };
 
+const DONE: IteratorResult<Uint8Array> = { done: true, value: undefined };
+
+/**
+ * A response body passed through to the client, counting bytes; see {@link streamResponseBody}.
+ * A class, not closures: one object per response instead of eight functions.
+ */
+class CountedBody implements AsyncIterableIterator<Uint8Array>, SyncReadableIterator {
+  readonly #source: AsyncIterable<Uint8Array>;
+  readonly #onBytes: (byteLength: number) => void;
+  readonly #onEnd: (failure: unknown) => void;
+  #inner: (AsyncIterator<Uint8Array> & Partial<SyncReadableIterator>) | undefined;
+  #ended = false;
+  readonly #onResult = (result: IteratorResult<Uint8Array>): IteratorResult<Uint8Array> => {
+    if (result.done === true) this.#end(undefined);
+    else this.#onBytes(result.value.byteLength);
+    return result;
+  };
+  readonly #onFailure = (error: unknown): Promise<never> => {
+    this.#end(error ?? new Error("response body failed"));
+    return Promise.reject(error);
+  };
+
+  constructor(
+    source: AsyncIterable<Uint8Array>,
+    onBytes: (byteLength: number) => void,
+    onEnd: (failure: unknown) => void,
+  ) {
+    this.#source = source;
+    this.#onBytes = onBytes;
+    this.#onEnd = onEnd;
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  #end(failure: unknown): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#onEnd(failure);
+  }
+
+  #iterator(): AsyncIterator<Uint8Array> & Partial<SyncReadableIterator> {
+    return (this.#inner ??= this.#source[Symbol.asyncIterator]());
+  }
+
+  readSync(): IteratorResult<Uint8Array> | undefined {
+    if (this.#ended) return DONE;
+    const inner = this.#iterator();
+    if (inner.readSync === undefined) return undefined;
+    let result: IteratorResult<Uint8Array> | undefined;
+    try {
+      result = inner.readSync();
+    } catch (error) {
+      this.#end(error ?? new Error("response body failed"));
+      throw error;
+    }
+    return result === undefined ? undefined : this.#onResult(result);
+  }
+
+  next(): Promise<IteratorResult<Uint8Array>> {
+    if (this.#ended) return Promise.resolve(DONE);
+    try {
+      return this.#iterator().next().then(this.#onResult, this.#onFailure);
+    } catch (error) {
+      return this.#onFailure(error);
+    }
+  }
+
+  async return(): Promise<IteratorResult<Uint8Array>> {
+    if (this.#ended) return DONE;
+    // Abandoned (client gone, HEAD): release the source, then report the end.
+    try {
+      await this.#iterator().return?.();
+    } finally {
+      this.#end(undefined);
+    }
+    return DONE;
+  }
+}
+
 /**
  * Streams a response body to the client, counting bytes; `onEnd` runs once when it finished,
  * failed or was abandoned. Errors are rethrown: the listener must destroy the connection.
- * Written as a plain iterator, not an async generator: a generator costs several promises per
- * piece, and most responses are one or two pieces.
+ * Not an async generator: a generator costs several promises per piece, and most responses are
+ * one or two pieces (which `readSync()` hands over without a promise when they are there).
  * @public
  */
 export const streamResponseBody = (
   source: AsyncIterable<Uint8Array>,
   onBytes: (byteLength: number) => void,
   onEnd: (failure: unknown) => void,
-): AsyncIterableIterator<Uint8Array> & SyncReadableIterator => {
-  let inner: (AsyncIterator<Uint8Array> & Partial<SyncReadableIterator>) | undefined;
-  let ended = false;
-  const end = (failure: unknown): void => {
-    if (ended) return;
-    ended = true;
-    onEnd(failure);
-  };
-  const DONE: IteratorResult<Uint8Array> = { done: true, value: undefined };
-  const onResult = (result: IteratorResult<Uint8Array>): IteratorResult<Uint8Array> => {
-    if (result.done === true) end(undefined);
-    else onBytes(result.value.byteLength);
-    return result;
-  };
-  const onFailure = (error: unknown): Promise<never> => {
-    end(error ?? new Error("response body failed"));
-    return Promise.reject(error);
-  };
-  const iterator: AsyncIterableIterator<Uint8Array> & SyncReadableIterator = {
-    [Symbol.asyncIterator]: () => iterator,
-    readSync: () => {
-      if (ended) return DONE;
-      inner ??= source[Symbol.asyncIterator]();
-      if (inner.readSync === undefined) return undefined;
-      let result: IteratorResult<Uint8Array> | undefined;
-      try {
-        result = inner.readSync();
-      } catch (error) {
-        end(error ?? new Error("response body failed"));
-        throw error;
-      }
-      return result === undefined ? undefined : onResult(result);
-    },
-    next: () => {
-      if (ended) return Promise.resolve(DONE);
-      try {
-        inner ??= source[Symbol.asyncIterator]();
-        return inner.next().then(onResult, onFailure);
-      } catch (error) {
-        return onFailure(error);
-      }
-    },
-    return: async () => {
-      if (ended) return DONE;
-      // Abandoned (client gone, HEAD): release the source, then report the end.
-      try {
-        inner ??= source[Symbol.asyncIterator]();
-        await inner.return?.();
-      } finally {
-        end(undefined);
-      }
-      return DONE;
-    },
-  };
-  return iterator;
-};
+): AsyncIterableIterator<Uint8Array> & SyncReadableIterator =>
+  new CountedBody(source, onBytes, onEnd);

@@ -80,7 +80,9 @@ export const parseTarget = (
     throw new OspError("InvalidURI", { message: "The request path must start with '/'." });
   }
   const virtualBucket =
-    host == null ? undefined : virtualHostBucket(hostName(host), config.virtualHostDomains);
+    host == null || config.virtualHostDomains.length === 0
+      ? undefined
+      : virtualHostBucket(hostName(host), config.virtualHostDomains);
   if (virtualBucket != null) {
     const key = rawPath.length > 1 ? decodePathComponent(rawPath.slice(1)) : undefined;
     // "/" alone addresses the bucket itself: no key path, so a path-style upstream gets "/bucket".
