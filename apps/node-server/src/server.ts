@@ -170,7 +170,23 @@ export const startProcessServer = async (
       bytesOut: event?.bytesOut ?? 0,
     });
     accessLines.write(
-      `${jsonField("requestId", exchange.requestId)}${jsonField("method", exchange.method)}${jsonField("path", exchange.path)}${jsonField("query", redactQuery(exchange.query))}${jsonField("status", exchange.status)}${jsonField("errorCode", event?.errorCode)}${jsonField("operation", operation)}${jsonField("bucket", event?.bucket)}${jsonField("accessKeyId", event?.accessKeyId)}${jsonField("backendRequestId", exchange.backendRequestId)}${jsonField("remoteAddress", exchange.remoteAddress)}${jsonField("userAgent", exchange.userAgent)}${jsonField("httpVersion", exchange.httpVersion)}${jsonField("durationMs", Math.round(durationMs * 1000) / 1000)}${jsonField("bytesIn", event?.bytesIn ?? 0)}${jsonField("bytesOut", event?.bytesOut ?? 0)}${jsonField("aborted", exchange.completed ? undefined : true)}`,
+      jsonField("requestId", exchange.requestId) +
+        jsonField("method", exchange.method) +
+        jsonField("path", exchange.path) +
+        jsonField("query", redactQuery(exchange.query)) +
+        jsonField("status", exchange.status) +
+        jsonField("errorCode", event?.errorCode) +
+        jsonField("operation", operation) +
+        jsonField("bucket", event?.bucket) +
+        jsonField("accessKeyId", event?.accessKeyId) +
+        jsonField("backendRequestId", exchange.backendRequestId) +
+        jsonField("remoteAddress", exchange.remoteAddress) +
+        jsonField("userAgent", exchange.userAgent) +
+        jsonField("httpVersion", exchange.httpVersion) +
+        jsonField("durationMs", Math.round(durationMs * 1000) / 1000) +
+        jsonField("bytesIn", event?.bytesIn ?? 0) +
+        jsonField("bytesOut", event?.bytesOut ?? 0) +
+        jsonField("aborted", exchange.completed ? undefined : true),
       "request",
     );
   };

@@ -353,10 +353,8 @@ export const createProxy = (
     return true;
   };
 
-  // The phases run in code order. Each step continues synchronously when the previous one had
-  // its answer at hand (static keys, cached decisions and credentials): a small GET waits only on
-  // the backend. Authorization can never run before authentication, and nothing is forwarded
-  // (nor `100 Continue` sent) before both.
+  // Each step below continues synchronously when the previous one had its answer at hand (static
+  // keys, cached decisions and credentials): a small GET waits only on the backend.
 
   /** Phases 1 and 2: parse, authenticate. */
   const pipeline = (
