@@ -97,6 +97,12 @@ describe("streaming failures", () => {
       req.resume();
       if (req.url?.startsWith("/test-bucket/slow")) {
         slowBody(res, exchange, 64 * 1024 * 1024, 64 * 1024, 20);
+      } else if (req.url?.startsWith("/test-bucket/no-answer")) {
+        // Never answers: only the caller going away ends this exchange.
+        res.on("close", () => {
+          exchange.closedEarly = !res.writableFinished;
+          exchange.finished = true;
+        });
       } else if (req.url?.startsWith("/test-bucket/broken-length")) {
         res.writeHead(200, { "content-length": String(1024 * 1024) });
         res.write(Buffer.alloc(100 * 1024, 2), () => setTimeout(() => res.socket?.destroy(), 20));
@@ -126,6 +132,34 @@ describe("streaming failures", () => {
     )!;
     await eventually(() => exchange.finished === true, 5_000, "the backend response to close");
     expect(exchange.closedEarly).toBe(true);
+  });
+
+  it("aborts the backend exchange when the client leaves before the answer's head", async () => {
+    const path = "/test-bucket/no-answer";
+    const url = new URL(osp.http!.url);
+    const headers = signRequest({ method: "GET", host: url.host, path, credentials: CLIENT });
+    const req = httpRequest(`${osp.http!.url}${path}`, { headers, agent: false });
+    req.on("error", () => undefined);
+    req.end();
+    await eventually(
+      () => exchanges.some((candidate) => candidate.path.startsWith(path)),
+      5_000,
+      "the request to reach the backend",
+    );
+    req.destroy();
+    const exchange = exchanges.find((candidate) => candidate.path.startsWith(path))!;
+    await eventually(() => exchange.finished === true, 5_000, "the backend request to close");
+    expect(exchange.closedEarly).toBe(true);
+    await eventually(
+      () =>
+        logs
+          .records()
+          .some(
+            (record) => record.log === "access" && record.path === path && record.status === 499,
+          ),
+      5_000,
+      "the access line with 499",
+    );
   });
 
   it("cuts the client connection when the backend dies mid-body (Content-Length)", async () => {
