@@ -14,7 +14,8 @@
 // (5), OSP_BENCH_LARGE_MIB (1024), OSP_BENCH_LARGE_ROUNDS (3), OSP_BENCH_LOG_LEVEL (lane b,
 // "info"; logs go to /dev/null), OSP_BENCH_QUIET_LANE (0 drops lane b'), OSP_BENCH_BUDGET_S
 // (270: later rounds are dropped to finish in time), OSP_BENCH_CPU_PROF (a directory: profile
-// OSP and the pass-through with --cpu-prof and print their top frames), NGINX_BIN.
+// OSP and the pass-through with --cpu-prof and print their top frames), OSP_BENCH_PIN (1: proxy
+// lanes on one CPU, client and backend on another), NGINX_BIN.
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import {
@@ -91,6 +92,7 @@ const MIN_LARGE_ROUNDS = 3;
 const OSP_LOG_LEVEL = process.env.OSP_BENCH_LOG_LEVEL ?? "info";
 const QUIET_LANE = process.env.OSP_BENCH_QUIET_LANE !== "0" && OSP_LOG_LEVEL !== "warn";
 const CPU_PROF_DIR = process.env.OSP_BENCH_CPU_PROF;
+const PIN_CPUS = process.env.OSP_BENCH_PIN === "1";
 const BLOCK_BYTES = 1024 * 1024;
 
 const BUCKET = "bench";
@@ -145,6 +147,27 @@ const startNodeChild = async (script, args, { execArgv = [], env = {} } = {}) =>
   );
   const { port } = await waitForMessage(child, "ready");
   return { child, port, url: `http://127.0.0.1:${port}` };
+};
+
+/**
+ * OSP_BENCH_PIN=1: every proxy lane on the last CPU, the load generator and the backend on CPU 0
+ * (taskset). On a small machine the proxies then stop competing with the client for a core, and
+ * CPU per request is much steadier from run to run; requests/s then measure one proxy core.
+ * Returns what was done, for the header.
+ */
+const pinCpus = (lanes, services) => {
+  const proxyCpu = cpus().length - 1;
+  if (proxyCpu < 1 || spawnSync("taskset", ["-V"]).error != null) {
+    return "not pinned (needs taskset and 2 CPUs)";
+  }
+  const pin = (pids, cpu) => {
+    for (const pid of pids)
+      spawnSync("taskset", ["-apc", String(cpu), String(pid)], { stdio: "ignore" });
+  };
+  pin([process.pid], 0);
+  for (const service of services) pin([service.child.pid, ...childPids(service.child.pid)], 0);
+  for (const lane of lanes) if (lane.id !== "nginx-direct") pin(lane.cpuPids, proxyCpu);
+  return `proxy lanes pinned to CPU ${proxyCpu}, load generator and backend to CPU 0`;
 };
 
 /** Checks that a lane serves the right bytes and stores a PUT intact before measuring it. */
@@ -518,6 +541,10 @@ const main = async () => {
   let lanes = [];
   try {
     lanes = await startLanes({ nginxBin, workDir, dataDir, services });
+    if (PIN_CPUS) {
+      environment.pinned = pinCpus(lanes, services);
+      log(`OSP_BENCH_PIN: ${environment.pinned}`);
+    }
     for (const lane of lanes) await probeLane(lane, { small, dataDir, backendStoresPuts });
     log(
       `lanes: ${lanes.map((lane) => lane.label).join(", ")} — probed OK${backendStoresPuts ? " (GET bytes; PUT stored intact)" : " (GET bytes)"}`,
