@@ -131,7 +131,13 @@ const isoTime = (): string => {
   return lastTime;
 };
 
-/** The root logger of a server. @public */
+/**
+ * The root logger of a server. stdout is written synchronously, as pino does by default: an
+ * asynchronous write is a thread-pool round trip that cost more CPU than the line it carried,
+ * and it buffers without bound when the reader falls behind. Access lines, the only frequent
+ * ones, are gathered into batches (see {@link createInfoLineWriter}).
+ * @public
+ */
 export const createLogger = ({ level, destination }: LoggerOptions): Logger<never> =>
   pino(
     {
@@ -140,7 +146,7 @@ export const createLogger = ({ level, destination }: LoggerOptions): Logger<neve
       timestamp: isoTime,
       formatters: { level: (label) => ({ level: label }) },
     },
-    (destination as DestinationStream | undefined) ?? pino.destination({ dest: 1, sync: false }),
+    (destination as DestinationStream | undefined) ?? pino.destination({ dest: 1, sync: true }),
   );
 
 /** A field value of a hand-built line: strings are JSON-quoted, `undefined` leaves the field out. */
@@ -172,8 +178,8 @@ export interface InfoLineWriter {
 export interface InfoLineWriterOptions {
   /**
    * Gather lines and send them in batches of about 16 KiB, or after {@link BATCH_DELAY_MS}: for
-   * the default stdout destination, where each write is a thread-pool round trip that cost more
-   * CPU than the line. A custom destination receives each line as it is written.
+   * the default stdout destination, one write system call per batch instead of per request. A
+   * custom destination receives each line as it is written.
    */
   batch?: boolean;
 }
