@@ -132,6 +132,16 @@ export class OspError extends Error {
   }
 }
 
+/**
+ * What a failing user callback (validator, `hmacFetcher`, `bucketCredsFetcher`) becomes: its own
+ * `OspError` as it is, anything else an `InternalError` whose message names the callback and
+ * never repeats the error's (the cause stays attached for server logs). @internal
+ */
+export const callbackFailure = (error: unknown, message: string): OspError =>
+  OspError.is(error)
+    ? error
+    : new OspError("InternalError", { source: "proxy", message, cause: error });
+
 const XML_ESCAPES: Record<string, string> = {
   "&": "&amp;",
   "<": "&lt;",

@@ -1,5 +1,6 @@
 // Observer events: the proxy's only output besides responses. Apps turn them into logs and
 // metrics. No event ever carries a secret, a signature or a token.
+import type { CacheStatus } from "@osp/creds-cache";
 
 /** Pipeline phases as reported to the observer. @public */
 export type PhaseName =
@@ -75,6 +76,20 @@ export interface ProxyObserver {
   /** Configuration or operational warnings (e.g. `skipSignatureValidation`); never secrets. */
   warn?(message: string, fields?: Record<string, unknown>): void;
 }
+
+/** Reports what one cache lookup did (nothing when it did not get as far as the cache). @internal */
+export const reportCacheStatus = (
+  observer: SafeObserver,
+  cache: CacheEvent["cache"],
+  status: CacheStatus,
+): void => {
+  if (status.result == null) return;
+  observer.cache({
+    cache,
+    result: status.result,
+    ...(status.refreshStarted != null && { refreshStarted: status.refreshStarted }),
+  });
+};
 
 /** An observer whose every callback exists and never throws. @internal */
 export type SafeObserver = Required<ProxyObserver>;

@@ -21,10 +21,10 @@ import {
 } from "@osp/sigv4";
 import type { ProxyConfig } from "../config.ts";
 import type { ClientIdentity } from "../context.ts";
-import { OspError } from "../errors.ts";
+import { callbackFailure, OspError } from "../errors.ts";
 import { getHeader, parseLength } from "../http.ts";
 import { isPromiseLike, type MaybePromise } from "../maybe.ts";
-import type { SafeObserver } from "../observer.ts";
+import { reportCacheStatus, type SafeObserver } from "../observer.ts";
 
 /** What the authenticator needs. @public */
 export interface AuthenticatorOptions {
@@ -92,15 +92,6 @@ export const createAuthenticator = (options: AuthenticatorOptions): Authenticato
   const { config, observer } = options;
   const regions = config.regions;
 
-  const fetcherFailure = (error: unknown): OspError =>
-    OspError.is(error)
-      ? error
-      : new OspError("InternalError", {
-          source: "proxy",
-          message: "hmacFetcher failed",
-          cause: error,
-        });
-
   const lookupSecret = (
     accessKeyId: string,
     signal?: AbortSignalLike,
@@ -110,19 +101,6 @@ export const createAuthenticator = (options: AuthenticatorOptions): Authenticato
     const fetcher = config.hmacFetcher;
     if (fetcher == null) return undefined;
     const status: CacheStatus = {};
-    const reportCache = (): void => {
-      if (status.result != null) {
-        observer.cache({
-          cache: "secrets",
-          result: status.result,
-          ...(status.refreshStarted != null && { refreshStarted: status.refreshStarted }),
-        });
-      }
-    };
-    const found = (secret: string | null): string | undefined => {
-      reportCache();
-      return secret ?? undefined;
-    };
     // read(): a cached secret (or cached "unknown key") continues synchronously.
     const secret = options.secretsCache.read(
       accessKeyId,
@@ -139,11 +117,20 @@ export const createAuthenticator = (options: AuthenticatorOptions): Authenticato
       },
       { status, ...(signal != null && { signal }) },
     );
-    if (!isPromiseLike(secret)) return found(secret);
-    return secret.then(found, (error: unknown) => {
-      reportCache();
-      throw fetcherFailure(error);
-    });
+    if (!isPromiseLike(secret)) {
+      reportCacheStatus(observer, "secrets", status);
+      return secret ?? undefined;
+    }
+    return secret.then(
+      (value) => {
+        reportCacheStatus(observer, "secrets", status);
+        return value ?? undefined;
+      },
+      (error: unknown) => {
+        reportCacheStatus(observer, "secrets", status);
+        throw callbackFailure(error, "hmacFetcher failed");
+      },
+    );
   };
 
   const toSigV4Failure = (error: unknown): never => {

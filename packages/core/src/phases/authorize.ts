@@ -5,9 +5,9 @@
 
 import type { AbortSignalLike, CacheStatus, CredsCache } from "@osp/creds-cache";
 import type { BucketConfig, ProxyConfig, ValidatorRequest } from "../config.ts";
-import { OspError } from "../errors.ts";
+import { callbackFailure, OspError } from "../errors.ts";
 import { isPromiseLike, type MaybePromise } from "../maybe.ts";
-import type { SafeObserver } from "../observer.ts";
+import { reportCacheStatus, type SafeObserver } from "../observer.ts";
 
 /** What the authorizer needs. @public */
 export interface AuthorizerOptions {
@@ -55,14 +55,26 @@ export const authorizationCacheKey = (
 export const createAuthorizer = (options: AuthorizerOptions): Authorizer => {
   const { config, observer } = options;
 
-  const validatorFailure = (error: unknown): OspError =>
-    OspError.is(error)
-      ? error
-      : new OspError("InternalError", {
-          source: "proxy",
-          message: "validator failed",
-          cause: error,
-        });
+  /** The cache event, then the audit event: once per question, whatever the answer. */
+  const decided = (
+    question: AuthorizationQuestion,
+    status: CacheStatus,
+    allowed: boolean,
+  ): boolean => {
+    reportCacheStatus(observer, "authorization", status);
+    const { request } = question;
+    observer.authorization({
+      requestId: question.requestId,
+      accessKeyId: question.accessKeyId,
+      bucket: question.bucket.name,
+      operation: request.operation,
+      method: request.method,
+      allowed,
+      cached: status.result !== "miss",
+      ...(request.remoteAddress != null && { remoteAddress: request.remoteAddress }),
+    });
+    return allowed;
+  };
 
   const isAllowed = (question: AuthorizationQuestion): MaybePromise<boolean> => {
     const validator = config.validator;
@@ -70,34 +82,6 @@ export const createAuthorizer = (options: AuthorizerOptions): Authorizer => {
     if (validator == null) return true;
     const { accessKeyId, bucket, request } = question;
     const status: CacheStatus = {};
-    /** The cache event, then the audit event: once per question, whatever the outcome. */
-    const decided = (allowed: boolean): boolean => {
-      reportCache();
-      observer.authorization({
-        requestId: question.requestId,
-        accessKeyId,
-        bucket: bucket.name,
-        operation: request.operation,
-        method: request.method,
-        allowed,
-        cached: status.result !== "miss",
-        ...(request.remoteAddress != null && { remoteAddress: request.remoteAddress }),
-      });
-      return allowed;
-    };
-    const reportCache = (): void => {
-      if (status.result != null) {
-        observer.cache({
-          cache: "authorization",
-          result: status.result,
-          ...(status.refreshStarted != null && { refreshStarted: status.refreshStarted }),
-        });
-      }
-    };
-    const failed = (error: unknown): never => {
-      reportCache();
-      throw validatorFailure(error);
-    };
     // read(): a cached decision continues synchronously, without a promise.
     const decision = options.cache.read(
       authorizationCacheKey(config.validatorCacheKey, accessKeyId, request),
@@ -117,7 +101,14 @@ export const createAuthorizer = (options: AuthorizerOptions): Authorizer => {
         ...(question.signal != null && { signal: question.signal }),
       },
     );
-    return isPromiseLike(decision) ? decision.then(decided, failed) : decided(decision);
+    if (!isPromiseLike(decision)) return decided(question, status, decision);
+    return decision.then(
+      (allowed) => decided(question, status, allowed),
+      (error: unknown) => {
+        reportCacheStatus(observer, "authorization", status);
+        throw callbackFailure(error, "validator failed");
+      },
+    );
   };
 
   const denyUnless = (allowed: boolean): void => {

@@ -126,7 +126,7 @@ class CountedBody implements AsyncIterableIterator<Uint8Array>, SyncReadableIter
     return result;
   };
   readonly #onFailure = (error: unknown): Promise<never> => {
-    this.#end(error ?? new Error("response body failed"));
+    this.#failed(error);
     return Promise.reject(error);
   };
 
@@ -142,6 +142,11 @@ class CountedBody implements AsyncIterableIterator<Uint8Array>, SyncReadableIter
 
   [Symbol.asyncIterator](): this {
     return this;
+  }
+
+  /** The source failed: reported as the end, never as a clean one. */
+  #failed(error: unknown): void {
+    this.#end(error ?? new Error("response body failed"));
   }
 
   #end(failure: unknown): void {
@@ -162,7 +167,7 @@ class CountedBody implements AsyncIterableIterator<Uint8Array>, SyncReadableIter
     try {
       result = inner.readSync();
     } catch (error) {
-      this.#end(error ?? new Error("response body failed"));
+      this.#failed(error);
       throw error;
     }
     return result === undefined ? undefined : this.#onResult(result);

@@ -6,9 +6,9 @@
 import type { AbortSignalLike, CacheStatus, CredsCache } from "@osp/creds-cache";
 import type { BucketConfig, ProxyConfig } from "../config.ts";
 import type { BackendCredentials } from "../context.ts";
-import { OspError } from "../errors.ts";
+import { callbackFailure, OspError } from "../errors.ts";
 import { isPromiseLike, type MaybePromise } from "../maybe.ts";
-import type { SafeObserver } from "../observer.ts";
+import { reportCacheStatus, type SafeObserver } from "../observer.ts";
 
 /** What the resolver needs. @public */
 export interface BackendResolverOptions {
@@ -27,11 +27,6 @@ export interface BackendResolver {
     bucket: BucketConfig,
     signal?: AbortSignalLike,
   ): MaybePromise<BackendCredentials>;
-  /**
-   * The bucket's configured credentials (static HMAC pair or API key) without waiting, or
-   * `undefined` when they come from `bucketCredsFetcher`.
-   */
-  staticCredentials(bucket: BucketConfig): BackendCredentials | undefined;
 }
 
 const API_KEY = /^[A-Za-z0-9._~+/=-]+$/;
@@ -125,15 +120,6 @@ export const createBackendResolver = (options: BackendResolverOptions): BackendR
     return built;
   };
 
-  const fetcherFailure = (error: unknown): OspError =>
-    OspError.is(error)
-      ? error
-      : new OspError("InternalError", {
-          source: "proxy",
-          message: "bucketCredsFetcher failed",
-          cause: error,
-        });
-
   const credentials = (
     accessKeyId: string,
     target: BucketConfig,
@@ -144,15 +130,6 @@ export const createBackendResolver = (options: BackendResolverOptions): BackendR
     const fetcher = config.bucketCredsFetcher;
     if (fetcher == null) throw fetchedCredentialsError("not configured");
     const status: CacheStatus = {};
-    const reportCache = (): void => {
-      if (status.result != null) {
-        observer.cache({
-          cache: "credentials",
-          result: status.result,
-          ...(status.refreshStarted != null && { refreshStarted: status.refreshStarted }),
-        });
-      }
-    };
     // read(): cached credentials continue synchronously. Length-prefixed parts stay apart.
     const found = options.cache.read(
       `${accessKeyId.length}:${accessKeyId}${target.name}`,
@@ -160,20 +137,20 @@ export const createBackendResolver = (options: BackendResolverOptions): BackendR
       { ttlMs: target.ttlSeconds * 1000, status, ...(signal != null && { signal }) },
     );
     if (!isPromiseLike(found)) {
-      reportCache();
+      reportCacheStatus(observer, "credentials", status);
       return found;
     }
     return found.then(
       (value) => {
-        reportCache();
+        reportCacheStatus(observer, "credentials", status);
         return value;
       },
       (error: unknown) => {
-        reportCache();
-        throw fetcherFailure(error);
+        reportCacheStatus(observer, "credentials", status);
+        throw callbackFailure(error, "bucketCredsFetcher failed");
       },
     );
   };
 
-  return { bucket, credentials, staticCredentials };
+  return { bucket, credentials };
 };
