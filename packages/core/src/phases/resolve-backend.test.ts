@@ -114,6 +114,31 @@ describe("backend resolver", () => {
     expect(calls).toBe(0);
   });
 
+  it("D-6: never mixes up identities whose key and bucket name run together", async () => {
+    const calls: string[] = [];
+    const config = parseProxyConfig({
+      cosMap: {
+        fetched: { host: "s3.example.com", ttl: 60 },
+        dfetched: { host: "s3.example.com", ttl: 60 },
+      },
+      bucketCredsFetcher: (token: string, bucket: string) => {
+        calls.push(`${token}/${bucket}`);
+        return JSON.stringify({ access_key: `backend-${token}-${bucket}`, secret_key: "s" });
+      },
+    });
+    const resolver = createBackendResolver({
+      config,
+      cache: createCredsCache<BackendCredentials>({ ttlMs: 0, now: manualClock().now }),
+      observer: recordingObserver().safe,
+    });
+    // "ad" + "fetched" and "a" + "dfetched" are the same text when simply joined.
+    const first = await resolver.credentials("ad", resolver.bucket("fetched"));
+    const second = await resolver.credentials("a", resolver.bucket("dfetched"));
+    expect(first.kind === "hmac" && first.credentials.accessKeyId).toBe("backend-ad-fetched");
+    expect(second.kind === "hmac" && second.credentials.accessKeyId).toBe("backend-a-dfetched");
+    expect(calls).toEqual(["ad/fetched", "a/dfetched"]);
+  });
+
   it("D-6: caches fetched credentials per (access key, bucket) for the bucket ttl, never shared between identities", async () => {
     const calls: string[] = [];
     const { resolver, clock, recorder } = setup((token, bucket) => {
