@@ -134,7 +134,10 @@ const replacedRequestId = (value: string, options: WriteResponseOptions): boolea
   return true;
 };
 
-/** Writes the head: hop-by-hop headers dropped, request id and `Server` always present. */
+/**
+ * Writes the head: hop-by-hop headers dropped, request id and `Server` always present. One pass
+ * builds the flat list HTTP/1.1 takes; HTTP/2 gets it as an object of lower-case names.
+ */
 const writeHead = (
   res: NodeResponse,
   response: ProxyResponse,
@@ -143,25 +146,6 @@ const writeHead = (
 ): void => {
   let hasRequestId = false;
   let hasServer = false;
-  if (isHttp2(res)) {
-    const headers: Record<string, string | string[]> = {};
-    for (const [name, value] of response.headers) {
-      const lower = name.toLowerCase();
-      if (HOP_BY_HOP.has(lower)) continue;
-      if (lower === "x-amz-request-id") {
-        if (replacedRequestId(value, options)) continue;
-        hasRequestId = true;
-      } else if (lower === "server") hasServer = true;
-      const existing = headers[lower];
-      if (existing == null) headers[lower] = value;
-      else if (Array.isArray(existing)) existing.push(value);
-      else headers[lower] = [existing, value];
-    }
-    if (!hasRequestId) headers["x-amz-request-id"] = options.requestId;
-    if (!hasServer) headers.server = options.serverName;
-    res.writeHead(response.status, headers);
-    return;
-  }
   const flat: string[] = [];
   for (const [name, value] of response.headers) {
     const lower = name.toLowerCase();
@@ -174,8 +158,26 @@ const writeHead = (
   }
   if (!hasRequestId) flat.push("x-amz-request-id", options.requestId);
   if (!hasServer) flat.push("Server", options.serverName);
+  if (isHttp2(res)) {
+    res.writeHead(response.status, http2Headers(flat));
+    return;
+  }
   if (close) flat.push("Connection", "close");
   (res as ServerResponse).writeHead(response.status, flat);
+};
+
+/** A flat header list as the HTTP/2 API takes it: lower-case names, repeated ones as arrays. */
+const http2Headers = (flat: ReadonlyArray<string>): Record<string, string | string[]> => {
+  const headers: Record<string, string | string[]> = {};
+  for (let index = 0; index < flat.length; index += 2) {
+    const lower = flat[index]!.toLowerCase();
+    const value = flat[index + 1]!;
+    const existing = headers[lower];
+    if (existing == null) headers[lower] = value;
+    else if (Array.isArray(existing)) existing.push(value);
+    else headers[lower] = [existing, value];
+  }
+  return headers;
 };
 
 /**
