@@ -140,103 +140,89 @@ export const computeRatios = (lanes, summary) => {
   const atLeast = (aim) => ({ aim: `≥ ${aim}`, met: (value) => value >= aim });
   const atMost = (aim) => ({ aim: `≤ ${aim}`, met: (value) => value <= aim });
   const rss = summary.osp?.rss;
+  const info = (note = "info") => ({ aim: note });
+  // A ratio of two lanes by throughput, then the same by CPU per unit of work.
+  const SMALL = { rate: smallRps, cpuRate: smallCpuRate, unit: "request" };
+  const GET = { rate: getMbps, cpuRate: getCpuRate, unit: "GiB" };
+  const PUT = { rate: putMbps, cpuRate: putCpuRate, unit: "GiB" };
+  const withCpu = (id, label, [numerator, denominator], metric, aim, cpuAim = aim) => [
+    { id, label, value: paired(numerator, denominator, metric.rate), ...aim },
+    {
+      id: `${id}ByCpu`,
+      label: `  same, by CPU per ${metric.unit}`,
+      value: paired(numerator, denominator, metric.cpuRate),
+      ...cpuAim,
+    },
+  ];
   const ratios = [
-    {
-      id: "ospVsPassThroughSmallGet",
-      label: "OSP small GET req/s ÷ pass-through",
-      value: paired("osp", "passthrough", smallRps),
-      ...atLeast(AIMS.smallGetVsPassThrough),
-    },
-    {
-      id: "ospVsPassThroughSmallGetByCpu",
-      label: "  same, by CPU per request",
-      value: paired("osp", "passthrough", smallCpuRate),
-      ...atLeast(AIMS.smallGetVsPassThrough),
-    },
+    ...withCpu(
+      "ospVsPassThroughSmallGet",
+      "OSP small GET req/s ÷ pass-through",
+      ["osp", "passthrough"],
+      SMALL,
+      atLeast(AIMS.smallGetVsPassThrough),
+    ),
     {
       id: "ospVsPassThroughP99",
       label: "OSP small GET p99 ÷ pass-through p99",
       value: paired("osp", "passthrough", smallP99),
       ...atMost(AIMS.p99VsPassThrough),
     },
-    {
-      id: "ospQuietVsPassThroughSmallGet",
-      label: "OSP (log warn) small GET ÷ pass-through",
-      value: paired("osp-quiet", "passthrough", smallRps),
-      aim: "info",
-    },
-    {
-      id: "ospQuietVsPassThroughSmallGetByCpu",
-      label: "  same, by CPU per request",
-      value: paired("osp-quiet", "passthrough", smallCpuRate),
-      aim: "info",
-    },
-    {
-      id: "sigv4FloorVsPassThroughSmallGet",
-      label: "pass-through + SigV4 ÷ pass-through",
-      value: paired("sigv4-floor", "passthrough", smallRps),
-      aim: "info: SigV4's own cost",
-    },
-    {
-      id: "sigv4FloorVsPassThroughSmallGetByCpu",
-      label: "  same, by CPU per request",
-      value: paired("sigv4-floor", "passthrough", smallCpuRate),
-      aim: "info",
-    },
-    {
-      id: "ospVsSigv4FloorSmallGet",
-      label: "OSP ÷ pass-through + SigV4",
-      value: paired("osp", "sigv4-floor", smallRps),
-      aim: "info: OSP's own cost",
-    },
-    {
-      id: "ospVsSigv4FloorSmallGetByCpu",
-      label: "  same, by CPU per request",
-      value: paired("osp", "sigv4-floor", smallCpuRate),
-      aim: "info",
-    },
+    ...withCpu(
+      "ospQuietVsPassThroughSmallGet",
+      "OSP (log warn) small GET ÷ pass-through",
+      ["osp-quiet", "passthrough"],
+      SMALL,
+      info(),
+    ),
+    ...withCpu(
+      "sigv4FloorVsPassThroughSmallGet",
+      "pass-through + SigV4 ÷ pass-through",
+      ["sigv4-floor", "passthrough"],
+      SMALL,
+      info("info: SigV4's own cost"),
+      info(),
+    ),
+    ...withCpu(
+      "ospVsSigv4FloorSmallGet",
+      "OSP ÷ pass-through + SigV4",
+      ["osp", "sigv4-floor"],
+      SMALL,
+      info("info: OSP's own cost"),
+      info(),
+    ),
     {
       id: "nginxProxyVsDirect",
       label: "nginx proxy ÷ nginx direct (small GET)",
       value: paired("nginx-proxy", "nginx-direct", smallRps),
-      aim: "info (issue: ≈ 0.48)",
+      ...info("info (issue: ≈ 0.48)"),
     },
     {
       id: "passThroughVsNginxProxy",
       label: "pass-through ÷ nginx proxy (small GET)",
       value: paired("passthrough", "nginx-proxy", smallRps),
-      aim: "info (issue: ≈ 0.22)",
+      ...info("info (issue: ≈ 0.22)"),
     },
     {
       id: "ospVsNginxDirect",
       label: "OSP ÷ nginx direct (small GET)",
       value: paired("osp", "nginx-direct", smallRps),
-      aim: "info",
+      ...info(),
     },
-    {
-      id: "ospVsPassThroughLargeGet",
-      label: "OSP large GET MB/s ÷ pass-through",
-      value: paired("osp", "passthrough", getMbps),
-      ...atLeast(AIMS.largeVsPassThrough),
-    },
-    {
-      id: "ospVsPassThroughLargeGetByCpu",
-      label: "  same, by CPU per GiB",
-      value: paired("osp", "passthrough", getCpuRate),
-      ...atLeast(AIMS.largeVsPassThrough),
-    },
-    {
-      id: "ospVsPassThroughLargePut",
-      label: "OSP large PUT MB/s ÷ pass-through",
-      value: paired("osp", "passthrough", putMbps),
-      ...atLeast(AIMS.largeVsPassThrough),
-    },
-    {
-      id: "ospVsPassThroughLargePutByCpu",
-      label: "  same, by CPU per GiB",
-      value: paired("osp", "passthrough", putCpuRate),
-      ...atLeast(AIMS.largeVsPassThrough),
-    },
+    ...withCpu(
+      "ospVsPassThroughLargeGet",
+      "OSP large GET MB/s ÷ pass-through",
+      ["osp", "passthrough"],
+      GET,
+      atLeast(AIMS.largeVsPassThrough),
+    ),
+    ...withCpu(
+      "ospVsPassThroughLargePut",
+      "OSP large PUT MB/s ÷ pass-through",
+      ["osp", "passthrough"],
+      PUT,
+      atLeast(AIMS.largeVsPassThrough),
+    ),
     {
       id: "ospRssGrowthMiB",
       label: "OSP peak − idle RSS, worst round (MiB)",
