@@ -180,45 +180,88 @@ const http2Headers = (flat: ReadonlyArray<string>): Record<string, string | stri
   return headers;
 };
 
+/** Writes one piece; false when `res` wants a `drain` first. Throws when `res` is gone. */
+const writePiece = (res: NodeResponse, piece: Uint8Array): boolean => {
+  if (res.destroyed) throw new ResponseClosedError();
+  // Both response classes have write(); their overload sets just do not unify.
+  return (res as unknown as { write(chunk: Uint8Array): boolean }).write(piece);
+};
+
+type BodyIterator = AsyncIterator<Uint8Array> & Partial<SyncReadableIterator>;
+
+/** After a failed write: releases the body, then reports the write's failure. */
+const abandonBody = async (iterator: BodyIterator, error: unknown): Promise<never> => {
+  try {
+    await iterator.return?.();
+  } catch {
+    // The write's failure is the one to report.
+  }
+  throw error;
+};
+
 /**
  * Streams the body with backpressure; `return()` reaches the core's iterator on every exit path
  * but a failure of the body itself (as `for await` does). Pieces the body already holds are taken
- * with `readSync()` when it offers it: a small response is usually complete by now, and each
- * `next()` costs a promise.
+ * with `readSync()` when it offers it, and as long as they come that way and the socket takes
+ * them, no promise is made at all: a small response is usually complete by now, and each
+ * `next()` or `await` costs a promise and a microtask.
  */
-const pumpBody = async (res: NodeResponse, body: AsyncIterable<Uint8Array>): Promise<void> => {
-  // Both response classes have these methods; their overload sets just do not unify.
-  const out = res as unknown as { write(chunk: Uint8Array): boolean; end(): void };
-  const iterator = body[Symbol.asyncIterator]() as AsyncIterator<Uint8Array> &
-    Partial<SyncReadableIterator>;
+const pumpBody = (res: NodeResponse, body: AsyncIterable<Uint8Array>): void | Promise<void> => {
+  const iterator = body[Symbol.asyncIterator]() as BodyIterator;
+  for (;;) {
+    const result = iterator.readSync?.();
+    if (result === undefined) return pumpBodyAsync(res, iterator);
+    if (result.done === true) {
+      res.end();
+      return undefined;
+    }
+    let flowing: boolean;
+    try {
+      flowing = writePiece(res, result.value);
+    } catch (error) {
+      return abandonBody(iterator, error);
+    }
+    if (!flowing) {
+      return drained(res).then(
+        () => pumpBodyAsync(res, iterator),
+        (error: unknown) => abandonBody(iterator, error),
+      );
+    }
+  }
+};
+
+/** {@link pumpBody} once it had to wait. */
+const pumpBodyAsync = async (res: NodeResponse, iterator: BodyIterator): Promise<void> => {
   for (;;) {
     const result = iterator.readSync?.() ?? (await iterator.next());
     if (result.done === true) break;
     try {
-      if (res.destroyed) throw new ResponseClosedError();
-      if (!out.write(result.value)) await drained(res);
+      if (!writePiece(res, result.value)) await drained(res);
     } catch (error) {
-      try {
-        await iterator.return?.();
-      } catch {
-        // The write's failure is the one to report.
-      }
-      throw error;
+      return abandonBody(iterator, error);
     }
   }
-  out.end();
+  res.end();
+};
+
+/** A failure while the body streamed: the head is out, so only a cut tells the client. */
+const bodyFailed = (res: NodeResponse, error: unknown): void => {
+  if (!res.destroyed)
+    res.destroy(error instanceof ResponseClosedError ? undefined : (error as Error));
 };
 
 /**
- * Writes a `ProxyResponse`. Never rejects: a failure after the head was sent destroys the
- * response (and with it the HTTP/1.1 connection), since the client can no longer be told.
+ * Writes a `ProxyResponse`, synchronously when the body is at hand and the socket takes it.
+ * Throws only when the head could not be written (nothing was sent: the caller can still answer
+ * with an error); a failure after the head destroys the response (and with it the HTTP/1.1
+ * connection), since the client can no longer be told. A returned promise never rejects.
  */
-export const writeProxyResponse = async (
+export const writeProxyResponse = (
   req: NodeRequest,
   res: NodeResponse,
   response: ProxyResponse,
   options: WriteResponseOptions,
-): Promise<void> => {
+): void | Promise<void> => {
   const leftOver = uploadLeftOver(req, options.adapted);
   const close = !isHttp2(res) && (options.closeConnection || leftOver === "close");
   if (close && leftOver === "close" && req.socket != null) lingerOnClose(req.socket as Socket);
@@ -230,33 +273,48 @@ export const writeProxyResponse = async (
   try {
     writeHead(res, response, options, close);
   } catch (error) {
-    await discardBody(response);
+    void discardBody(response);
     throw error;
   }
   if (leftOver !== "none") discardUpload(req, res, leftOver);
   if (!sendsBody) {
-    await discardBody(response);
-    res.end();
-    return;
+    const discarded = discardBody(response);
+    if (discarded === undefined) {
+      res.end();
+      return undefined;
+    }
+    return discarded.then(() => void res.end());
   }
+  let pumped: void | Promise<void>;
   try {
-    await pumpBody(res, response.body!);
+    pumped = pumpBody(res, response.body!);
   } catch (error) {
-    if (!res.destroyed)
-      res.destroy(error instanceof ResponseClosedError ? undefined : (error as Error));
+    bodyFailed(res, error);
+    return undefined;
   }
+  return pumped?.then(undefined, (error: unknown) => bodyFailed(res, error));
 };
 
-/** Lets the core release a body that will not be sent (HEAD, 204, a failed head). */
-const discardBody = async (response: ProxyResponse): Promise<void> => {
+/**
+ * Lets the core release a body that will not be sent (HEAD, 204, a failed head). Never rejects;
+ * nothing to wait for (`undefined`) when there is no body or it was destroyed.
+ */
+const discardBody = (response: ProxyResponse): Promise<void> | undefined => {
   const body = response.body as (AsyncIterable<Uint8Array> & { destroy?: () => void }) | null;
-  if (body == null) return;
+  if (body == null) return undefined;
   try {
     // A Readable frees its socket on destroy(); return() on a fresh iterator may run no cleanup.
-    if (typeof body.destroy === "function") body.destroy();
-    else await body[Symbol.asyncIterator]().return?.();
+    if (typeof body.destroy === "function") {
+      body.destroy();
+      return undefined;
+    }
+    return Promise.resolve(body[Symbol.asyncIterator]().return?.()).then(
+      () => undefined,
+      () => undefined,
+    );
   } catch {
     // The body is being thrown away; its failure changes nothing.
+    return undefined;
   }
 };
 

@@ -13,6 +13,7 @@ import {
   toS3ErrorXml,
   type Proxy,
   type ProxyObserver,
+  type ProxyResponse,
   type Transport,
 } from "@osp/core";
 import { createIbmIamTokenProvider } from "@osp/ibm-iam";
@@ -337,34 +338,40 @@ export const startProcessServer = async (
         exchange.timer.unref();
       }
     });
-    proxy
-      .handle(adapted.request)
-      .then((response) =>
+    const responseFailed = (error: unknown): void => {
+      logger.error(
+        {
+          log: "server",
+          requestId,
+          err: {
+            name: (error as Error)?.name,
+            code: (error as { code?: unknown })?.code,
+            message: (error as Error)?.message,
+          },
+        },
+        "response failed",
+      );
+      writeInternalError(res, requestId, req.method === "HEAD", exchange.path);
+    };
+    const respond = (response: ProxyResponse): void => {
+      let written: void | Promise<void>;
+      try {
         // Our id is the response's x-amz-request-id (it is in our logs); a backend's own id is
         // kept for the access line, to correlate with the backend's logs.
-        writeProxyResponse(req, res, response, {
+        written = writeProxyResponse(req, res, response, {
           requestId,
           serverName,
           closeConnection: draining,
           adapted,
           onBackendRequestId: (value) => (exchange.backendRequestId ??= value),
-        }),
-      )
-      .catch((error: unknown) => {
-        logger.error(
-          {
-            log: "server",
-            requestId,
-            err: {
-              name: (error as Error)?.name,
-              code: (error as { code?: unknown })?.code,
-              message: (error as Error)?.message,
-            },
-          },
-          "response failed",
-        );
-        writeInternalError(res, requestId, req.method === "HEAD", exchange.path);
-      });
+        });
+      } catch (error) {
+        responseFailed(error);
+        return;
+      }
+      written?.then(undefined, responseFailed);
+    };
+    proxy.handle(adapted.request).then(respond, responseFailed);
   };
 
   const servers: Array<HttpServer | Http2SecureServer> = [];

@@ -23,7 +23,12 @@ import { andThen, isPromiseLike, type MaybePromise } from "./maybe.ts";
 import { safeObserver, type PhaseName, type ProxyObserver } from "./observer.ts";
 import { createAuthenticator, toOspError } from "./phases/authenticate.ts";
 import { createAuthorizer } from "./phases/authorize.ts";
-import { clientResponseHeaders, sendUpstream, streamResponseBody } from "./phases/forward.ts";
+import {
+  clientResponseHeaders,
+  sendUpstream,
+  streamResponseBody,
+  type SendContext,
+} from "./phases/forward.ts";
 import { assertUnambiguousRequest, parseRequest, type ParsedRequest } from "./phases/parse.ts";
 import { createBackendResolver } from "./phases/resolve-backend.ts";
 import {
@@ -532,6 +537,28 @@ export const createProxy = (
     return andThen(prepared, (exchange) => forward(context, exchange, backend, bucket));
   };
 
+  /**
+   * Sends upstream and reports the "upstream" phase; `onResponse` runs in the same reaction as
+   * the transport's answer (no `timed` wrapper and no extra `.then`).
+   */
+  const sendTimed = <T>(
+    requestId: string,
+    upstreamRequest: UpstreamRequest,
+    sendContext: SendContext,
+    onResponse: (response: UpstreamResponse) => T | PromiseLike<T>,
+  ): Promise<T> => {
+    const startedAt = now();
+    return sendUpstream(
+      upstreamRequest,
+      sendContext,
+      (response) => {
+        phaseDone(requestId, "upstream", startedAt, true);
+        return onResponse(response);
+      },
+      () => phaseDone(requestId, "upstream", startedAt, false),
+    );
+  };
+
   /** Phase 7: the backend exchange (one replay with a fresh bearer token after a 401/403). */
   const forward = (
     context: RequestContext,
@@ -540,7 +567,7 @@ export const createProxy = (
     bucket: BucketConfig,
   ): Promise<ProxyResponse> => {
     const { requestId, request } = context;
-    const sendContext = {
+    const sendContext: SendContext = {
       requestId,
       transport: deps.transport,
       observer,
@@ -552,11 +579,10 @@ export const createProxy = (
       headers: clientResponseHeaders(response.headers, config.serverName),
       body: response.body,
     });
-    const sent = timed(requestId, "upstream", () =>
-      sendUpstream(exchange.upstreamRequest, sendContext),
-    ) as Promise<UpstreamResponse>;
-    if (backend.kind !== "bearer") return sent.then(toClient);
-    return sent.then(async (response) => {
+    if (backend.kind !== "bearer") {
+      return sendTimed(requestId, exchange.upstreamRequest, sendContext, toClient);
+    }
+    return sendTimed(requestId, exchange.upstreamRequest, sendContext, async (response) => {
       if (
         (response.status !== 401 && response.status !== 403) ||
         !shouldForceRefresh(backend.apiKey)
@@ -569,9 +595,7 @@ export const createProxy = (
         const retried = await timed(requestId, "sign", () =>
           signer.sign({ ...exchange.signInput, forceRefresh: true }),
         );
-        return toClient(
-          await timed(requestId, "upstream", () => sendUpstream(retried, sendContext)),
-        );
+        return sendTimed(requestId, retried, sendContext, toClient);
       }
       // A streamed body cannot be replayed: refresh for the next request only.
       deps.bearerTokens?.getToken(backend.apiKey, { forceRefresh: true }).catch(() => {
