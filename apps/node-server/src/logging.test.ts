@@ -152,9 +152,11 @@ describe("createInfoLineWriter", () => {
   it("writes nothing while the logger is above info", () => {
     const { lines, logger } = capture("warn");
     const writer = createInfoLineWriter(logger, { log: "access" });
+    expect(writer.enabled()).toBe(false);
     writer.write(jsonField("status", 200), "request");
     expect(lines).toEqual([]);
     logger.level = "info";
+    expect(writer.enabled()).toBe(true);
     writer.write(jsonField("status", 200), "request");
     expect(lines).toHaveLength(1);
   });

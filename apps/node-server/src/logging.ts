@@ -156,7 +156,8 @@ export type LineValue = string | number | boolean | undefined;
 // oxlint-disable-next-line no-control-regex -- matching control characters is the point
 const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
 
-const jsonValue = (value: string | number | boolean): string =>
+/** A JSON value for a hand-built line: strings quoted (and escaped only when they need it). @internal */
+export const jsonValue = (value: string | number | boolean): string =>
   typeof value !== "string"
     ? String(value)
     : NEEDS_ESCAPE.test(value)
@@ -169,6 +170,8 @@ export const jsonField = (name: string, value: LineValue): string =>
 
 /** Writes hand-built info lines; see {@link createInfoLineWriter}. @internal */
 export interface InfoLineWriter {
+  /** Whether lines are written at all (the logger is at info or below): build them only then. */
+  enabled(): boolean;
   write(renderedFields: string, message: string): void;
   /** Sends lines gathered for a batch now (before the server closes). */
   flush(): void;
@@ -215,9 +218,11 @@ export const createInfoLineWriter = (
     pending = "";
     stream.write(batch);
   };
+  const enabled = (): boolean => logger.isLevelEnabled("info");
   return {
+    enabled,
     write(renderedFields, message) {
-      if (!logger.isLevelEnabled("info")) return;
+      if (!enabled()) return;
       const line = `{"level":"info"${isoTime()}${prefix}${renderedFields},"msg":${jsonValue(message)}}\n`;
       if (options.batch !== true) {
         stream.write(line);

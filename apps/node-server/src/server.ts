@@ -42,6 +42,7 @@ import {
   createLogger,
   flushLogger,
   jsonField,
+  jsonValue,
   redactFields,
   redactQuery,
 } from "./logging.ts";
@@ -170,24 +171,23 @@ export const startProcessServer = async (
       bytesIn: event?.bytesIn ?? 0,
       bytesOut: event?.bytesOut ?? 0,
     });
+    if (!accessLines.enabled()) return;
+    // Fields every line has first, in one template; optional ones are left out when undefined.
     accessLines.write(
-      jsonField("requestId", exchange.requestId) +
-        jsonField("method", exchange.method) +
-        jsonField("path", exchange.path) +
-        jsonField("query", redactQuery(exchange.query)) +
-        jsonField("status", exchange.status) +
+      `,"requestId":${jsonValue(exchange.requestId)},"method":${jsonValue(exchange.method)}` +
+        `,"path":${jsonValue(exchange.path)},"query":${jsonValue(redactQuery(exchange.query))}` +
+        `,"status":${exchange.status}` +
         jsonField("errorCode", event?.errorCode) +
-        jsonField("operation", operation) +
+        `,"operation":${jsonValue(operation)}` +
         jsonField("bucket", event?.bucket) +
         jsonField("accessKeyId", event?.accessKeyId) +
         jsonField("backendRequestId", exchange.backendRequestId) +
         jsonField("remoteAddress", exchange.remoteAddress) +
         jsonField("userAgent", exchange.userAgent) +
-        jsonField("httpVersion", exchange.httpVersion) +
-        jsonField("durationMs", Math.round(durationMs * 1000) / 1000) +
-        jsonField("bytesIn", event?.bytesIn ?? 0) +
-        jsonField("bytesOut", event?.bytesOut ?? 0) +
-        jsonField("aborted", exchange.completed ? undefined : true),
+        `,"httpVersion":${jsonValue(exchange.httpVersion)}` +
+        `,"durationMs":${Math.round(durationMs * 1000) / 1000}` +
+        `,"bytesIn":${event?.bytesIn ?? 0},"bytesOut":${event?.bytesOut ?? 0}` +
+        (exchange.completed ? "" : `,"aborted":true`),
       "request",
     );
   };
@@ -321,7 +321,7 @@ export const startProcessServer = async (
       completed: false,
     };
     exchanges.set(requestId, exchange);
-    res.once("close", () => {
+    res.on("close", () => {
       const completed = res.writableFinished;
       // The client went away: the core aborts the backend exchange.
       if (!completed) clientAbort.abort(new Error("the client closed the connection"));

@@ -161,17 +161,25 @@ describe("health, metrics, logs", () => {
       .poll(() => logs.records().filter((record) => record.requestId === requestId).length)
       .toBe(2);
     const lines = logs.records().filter((record) => record.requestId === requestId);
-    expect(lines.find((record) => record.log === "access")).toMatchObject({
+    const access = lines.find((record) => record.log === "access");
+    expect(access).toMatchObject({
       level: "info",
+      msg: "request",
       method: "GET",
       path: "/test-bucket/forbidden",
+      query: "",
       status: 403,
       errorCode: "AccessDenied",
       operation: "GetObject",
       bucket: BUCKET,
       accessKeyId: CLIENT.accessKeyId,
       remoteAddress: "127.0.0.1",
+      httpVersion: "1.1",
+      bytesIn: 0,
     });
+    expect(access!.durationMs).toEqual(expect.any(Number));
+    expect(access!.bytesOut).toBeGreaterThan(0);
+    expect("aborted" in access!).toBe(false);
     expect(lines.find((record) => record.log === "audit")).toMatchObject({
       accessKeyId: CLIENT.accessKeyId,
       bucket: BUCKET,

@@ -155,7 +155,11 @@ describe("streaming failures", () => {
         logs
           .records()
           .some(
-            (record) => record.log === "access" && record.path === path && record.status === 499,
+            (record) =>
+              record.log === "access" &&
+              record.path === path &&
+              record.status === 499 &&
+              record.aborted === true,
           ),
       5_000,
       "the access line with 499",
