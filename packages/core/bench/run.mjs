@@ -1,8 +1,9 @@
 // `pnpm bench` (turbo builds the package first): the pipeline with a null transport.
 //  1. requests/s on one core for a header-signed GET (verify + authorize + re-sign), with
 //     nodeCryptoProvider and with the default pure provider, side by side with bare SigV4 (only
-//     the verification and the re-signing the pipeline cannot avoid, same crypto and requests):
-//     their ratio is what the pipeline's own work (parse, checks, authorization, events) costs;
+//     the verification and the re-signing the pipeline cannot avoid, same crypto and requests,
+//     rounds alternating): their ratio is what the pipeline's own work (parse, checks,
+//     authorization, events) costs;
 //  2. cold-stampede call counts: 1000 concurrent requests on cold caches → how many times the
 //     hmacFetcher, validator and bucketCredsFetcher run.
 // Not a test: it prints numbers; the sanity checks only make sure the path measured is the real one.
@@ -72,43 +73,59 @@ const config = (extra = {}) => ({
   ...extra.top,
 });
 
-/** Median requests/s of `handle` over 3 × 1.5 s with 32 requests in flight, after a warm-up. */
-const measureRate = async (handle) => {
-  const requests = signedGets(1024);
-  const concurrency = 32;
+const CONCURRENCY = 32;
+const ROUNDS = 5;
+const ROUND_MS = 1000;
+
+/** Runs `handle` for `durationMs` with CONCURRENCY requests in flight; returns requests/s. */
+const runFor = async (handle, requests, durationMs) => {
   let index = 0;
-  const runFor = async (durationMs) => {
-    let done = 0;
-    const deadline = performance.now() + durationMs;
-    const worker = async () => {
-      while (performance.now() < deadline) {
-        const response = await handle(requests[index++ % requests.length]);
-        if (response.status !== 200) throw new Error(`unexpected status ${response.status}`);
-        done += 1;
-      }
-    };
-    const started = performance.now();
-    await Promise.all(Array.from({ length: concurrency }, worker));
-    return (done / (performance.now() - started)) * 1000;
+  let done = 0;
+  const deadline = performance.now() + durationMs;
+  const worker = async () => {
+    while (performance.now() < deadline) {
+      const response = await handle(requests[index++ % requests.length]);
+      if (response.status !== 200) throw new Error(`unexpected status ${response.status}`);
+      done += 1;
+    }
   };
-  await runFor(500); // warm-up: JIT, signing-key caches, authorization cache
-  const rates = [];
-  for (let round = 0; round < 3; round += 1) rates.push(await runFor(1500));
-  rates.sort((a, b) => a - b);
-  return rates[1];
+  const started = performance.now();
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  return (done / (performance.now() - started)) * 1000;
 };
 
-const printRate = (label, rate) =>
-  console.log(
-    `  ${label.padEnd(34)} ${Math.round(rate).toLocaleString("en-US").padStart(8)} req/s (median of 3 × 1.5 s, 32 in flight)`,
-  );
+const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
-const throughput = async (label, crypto) => {
-  const transport = nullTransport();
-  const proxy = createProxy(config(), { transport, crypto, now: () => NOW });
-  const rate = await measureRate((request) => proxy.handle(request));
-  printRate(label, rate);
-  return rate;
+/**
+ * The pipeline and bare SigV4 side by side: after a warm-up each, rounds alternate between the
+ * two, so that a slower moment of the machine hits both; the ratio is the median of the
+ * per-round ratios.
+ */
+const compare = async (label, crypto) => {
+  const requests = signedGets(1024);
+  const proxy = createProxy(config(), { transport: nullTransport(), crypto, now: () => NOW });
+  const pipeline = (request) => proxy.handle(request);
+  const bare = bareSigV4(crypto);
+  await runFor(pipeline, requests, 500); // warm-up: JIT, signing-key caches, decision cache
+  await runFor(bare, requests, 500);
+  const rates = { pipeline: [], bare: [], ratio: [] };
+  for (let round = 0; round < ROUNDS; round += 1) {
+    const pipelineRate = await runFor(pipeline, requests, ROUND_MS);
+    const bareRate = await runFor(bare, requests, ROUND_MS);
+    rates.pipeline.push(pipelineRate);
+    rates.bare.push(bareRate);
+    rates.ratio.push(pipelineRate / bareRate);
+  }
+  const row = (name, rate) =>
+    console.log(
+      `  ${`${name}, ${label}`.padEnd(46)} ${Math.round(rate).toLocaleString("en-US").padStart(8)} req/s`,
+    );
+  row("pipeline", median(rates.pipeline));
+  row("bare SigV4", median(rates.bare));
+  console.log(
+    `  ${"pipeline ÷ bare SigV4".padEnd(46)} ${median(rates.ratio).toFixed(2).padStart(8)}`,
+  );
+  return median(rates.pipeline);
 };
 
 // What every SigV4 re-signing proxy does per request, and nothing else: verify the client's
@@ -121,13 +138,13 @@ const REPLACED_BY_SIGNING = new Set([
   "x-amz-date",
   "x-amz-content-sha256",
 ]);
-const bareSigV4 = async (label, crypto) => {
+const bareSigV4 = (crypto) => {
   const transport = nullTransport();
   const clientKeys = createSigningKeyCache({ crypto });
   const backendKeys = createSigningKeyCache({ crypto });
   const lookupSecret = (accessKeyId) =>
     accessKeyId === CLIENT.accessKeyId ? CLIENT.secretAccessKey : undefined;
-  const handle = async (request) => {
+  return async (request) => {
     const verified = await verifyRequest(request, {
       lookupSecret,
       now: NOW,
@@ -150,9 +167,6 @@ const bareSigV4 = async (label, crypto) => {
     );
     return transport.send({ method: request.method, headers: signed.headers });
   };
-  const rate = await measureRate(handle);
-  printRate(label, rate);
-  return rate;
 };
 
 const stampede = async (label, { keys, buckets }) => {
@@ -210,15 +224,12 @@ const stampede = async (label, { keys, buckets }) => {
 };
 
 console.log(`@osp/core benchmarks, node ${process.version}, ${process.platform}/${process.arch}\n`);
-console.log("signed GET through the whole pipeline, null transport, one core:");
-const nodeRate = await throughput("nodeCryptoProvider", nodeCryptoProvider);
-const bareNodeRate = await bareSigV4("bare SigV4, nodeCryptoProvider", nodeCryptoProvider);
-const nobleRate = await throughput("nobleCryptoProvider (default)", nobleCryptoProvider);
-const bareNobleRate = await bareSigV4("bare SigV4, nobleCryptoProvider", nobleCryptoProvider);
-console.log(`  ratio node/noble: ${(nodeRate / nobleRate).toFixed(1)}×`);
 console.log(
-  `  pipeline ÷ bare SigV4: ${(nodeRate / bareNodeRate).toFixed(2)} (node), ${(nobleRate / bareNobleRate).toFixed(2)} (noble)\n`,
+  `signed GET, null transport, one core, ${CONCURRENCY} in flight; medians of ${ROUNDS} alternating rounds of ${ROUND_MS / 1000} s:`,
 );
+const nodeRate = await compare("nodeCryptoProvider", nodeCryptoProvider);
+const nobleRate = await compare("nobleCryptoProvider (default)", nobleCryptoProvider);
+console.log(`  pipeline node ÷ noble: ${(nodeRate / nobleRate).toFixed(1)}×\n`);
 console.log("cold stampede (1000 concurrent requests, empty caches):");
 const one = await stampede("1 access key × 1 bucket", { keys: 1, buckets: 1 });
 const many = await stampede("10 access keys × 5 buckets", { keys: 10, buckets: 5 });
