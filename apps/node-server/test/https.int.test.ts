@@ -6,9 +6,9 @@ import { connect as http2Connect, type ClientHttp2Session } from "node:http2";
 import type { TLSSocket } from "node:tls";
 import { GetObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import type { LocalS3 } from "@osp/local-s3";
+import { createSelfSignedCertificate, type SelfSignedCertificate } from "@osp/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { resolveServerConfig, type ServerHandle } from "../src/index.ts";
-import { createTestCertificate, type TestCertificate } from "./support/certificate.ts";
 import { BUCKET, CLIENT, ospConfig, s3Client, startBackend, startOsp } from "./support/harness.ts";
 import { signRequest } from "./support/sigv4-client.ts";
 
@@ -45,12 +45,12 @@ const http2Request = (
   });
 
 describe("HTTPS listener (HTTP/2 + HTTP/1.1 by ALPN)", () => {
-  let certificate: TestCertificate;
+  let certificate: SelfSignedCertificate;
   let backend: LocalS3;
   let osp: ServerHandle;
 
   beforeAll(async () => {
-    certificate = createTestCertificate();
+    certificate = createSelfSignedCertificate();
     backend = await startBackend();
     osp = await startOsp(
       ospConfig(backend.port, {
@@ -177,9 +177,9 @@ describe("HTTPS listener (HTTP/2 + HTTP/1.1 by ALPN)", () => {
 });
 
 describe("TLS material sources", () => {
-  let certificate: TestCertificate;
+  let certificate: SelfSignedCertificate;
   beforeAll(() => {
-    certificate = createTestCertificate();
+    certificate = createSelfSignedCertificate();
   });
   afterAll(() => certificate?.remove());
 
@@ -222,7 +222,7 @@ describe("TLS material sources", () => {
   });
 
   it("rejects a key that does not belong to the certificate, without printing the key", () => {
-    const other = createTestCertificate();
+    const other = createSelfSignedCertificate();
     try {
       let message = "";
       try {

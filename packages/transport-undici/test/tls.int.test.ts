@@ -1,57 +1,24 @@
-import { execFileSync } from "node:child_process";
 import type { RequestListener } from "node:http";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { createSelfSignedCertificate, type SelfSignedCertificate } from "@osp/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createUndiciTransport } from "../src/index.ts";
 import { listen, readAll, rejectionOf, request, type Loopback } from "./loopback.ts";
 
-/** A fresh self-signed EC certificate for the given subjectAltName, made with the openssl CLI. */
-const selfSigned = (
-  directory: string,
-  name: string,
-  subjectAltName: string,
-): { key: string; cert: string } => {
-  const keyPath = join(directory, `${name}.key`);
-  const certPath = join(directory, `${name}.crt`);
-  execFileSync(
-    "openssl",
-    [
-      "req",
-      "-x509",
-      "-newkey",
-      "ec",
-      "-pkeyopt",
-      "ec_paramgen_curve:prime256v1",
-      "-nodes",
-      "-keyout",
-      keyPath,
-      "-out",
-      certPath,
-      "-days",
-      "2",
-      "-subj",
-      `/CN=${name}`,
-      "-addext",
-      `subjectAltName=${subjectAltName}`,
-    ],
-    { stdio: "ignore" },
-  );
-  return { key: readFileSync(keyPath, "utf8"), cert: readFileSync(certPath, "utf8") };
-};
-
 describe("createUndiciTransport over TLS (self-signed backend)", () => {
-  let directory: string;
-  let matching: { key: string; cert: string };
-  let mismatched: { key: string; cert: string };
+  let matching: SelfSignedCertificate;
+  let mismatched: SelfSignedCertificate;
   let backend: Loopback;
   let wrongNameBackend: Loopback;
 
   beforeAll(async () => {
-    directory = mkdtempSync(join(tmpdir(), "osp-tls-"));
-    matching = selfSigned(directory, "osp-loopback", "IP:127.0.0.1");
-    mismatched = selfSigned(directory, "osp-elsewhere", "DNS:other.example");
+    matching = createSelfSignedCertificate({
+      commonName: "osp-loopback",
+      subjectAltName: "IP:127.0.0.1",
+    });
+    mismatched = createSelfSignedCertificate({
+      commonName: "osp-elsewhere",
+      subjectAltName: "DNS:other.example",
+    });
     const answer: RequestListener = (_req, res) => {
       res.writeHead(200, { "content-length": "6" }).end("secure");
     };
@@ -62,7 +29,8 @@ describe("createUndiciTransport over TLS (self-signed backend)", () => {
   afterAll(async () => {
     await backend?.close();
     await wrongNameBackend?.close();
-    rmSync(directory, { recursive: true, force: true });
+    matching.remove();
+    mismatched.remove();
   });
 
   it("rejects a self-signed certificate with ServiceUnavailable when verifying", async () => {

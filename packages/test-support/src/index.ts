@@ -1,0 +1,1 @@
+export { createSelfSignedCertificate, type SelfSignedCertificate } from "./certificate.ts";
