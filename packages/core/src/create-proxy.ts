@@ -20,7 +20,7 @@ import { getHeader, queryRecord } from "./http.ts";
 import { LightAbortSignal } from "./abort.ts";
 import { renderListBuckets } from "./list-buckets.ts";
 import { andThen, isPromiseLike, type MaybePromise } from "./maybe.ts";
-import { safeObserver, type PhaseName, type ProxyObserver } from "./observer.ts";
+import { safeObserver, type PhaseName, type ProxyObserver, type RequestEvent } from "./observer.ts";
 import { createAuthenticator, toOspError } from "./phases/authenticate.ts";
 import { createAuthorizer } from "./phases/authorize.ts";
 import {
@@ -51,6 +51,8 @@ import type {
   UpstreamResponse,
 } from "./ports.ts";
 import { errorResponse, xmlResponse, type ResponseContext } from "./respond.ts";
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 /** What the proxy needs from the outside world. @public */
 export interface ProxyDependencies {
@@ -266,16 +268,17 @@ export const createProxy = (
     key: string | undefined,
   ): ValidatorRequest => {
     const query = queryRecord(context.query.filter((param) => !isPresignParam(param.name)));
-    return {
+    const request: Mutable<ValidatorRequest> = {
       method: context.raw.method,
       bucket,
-      ...(key != null && { key }),
       operation: context.operation,
       query,
-      ...(context.request.remoteAddress != null && {
-        remoteAddress: context.request.remoteAddress,
-      }),
     };
+    // Optional fields are absent, never undefined; set one by one (no spread objects).
+    if (key != null) request.key = key;
+    if (context.request.remoteAddress != null)
+      request.remoteAddress = context.request.remoteAddress;
+    return request;
   };
 
   const listBuckets = async (
@@ -446,13 +449,12 @@ export const createProxy = (
     found: BucketConfig,
     key: string | undefined,
   ): MaybePromise<BucketConfig> => {
-    const request = context.request;
     const decision = authorizer.authorize({
       requestId: context.requestId,
       accessKeyId: identity.accessKeyId,
       bucket: found,
       request: validatorRequest(context, found.name, key),
-      ...(request.signal != null && { signal: request.signal }),
+      signal: context.request.signal,
     });
     return andThen(decision, () => {
       if (parsed.copySource == null) return found;
@@ -652,20 +654,22 @@ export const createProxy = (
     const report = (status: number, errorCode: string | undefined) => {
       if (linked) request.signal?.removeEventListener("abort", onClientAbort);
       const target = context?.target;
-      observer.request({
+      const event: RequestEvent = {
         requestId,
         method,
         operation: context?.operation ?? "Unknown",
-        ...(target?.kind === "bucket" && { bucket: target.bucket }),
         status,
-        ...(errorCode != null && { errorCode }),
         durationMs: Math.max(0, now() - startedAt),
         bytesIn: context?.bytesIn ?? 0,
         bytesOut: context?.bytesOut ?? 0,
-        ...(context?.identity != null &&
-          context.identity.accessKeyId !== "" && { accessKeyId: context.identity.accessKeyId }),
-        ...(request.remoteAddress != null && { remoteAddress: request.remoteAddress }),
-      });
+      };
+      // Optional fields are absent, never undefined; set one by one (no spread objects).
+      if (target?.kind === "bucket") event.bucket = target.bucket;
+      if (errorCode != null) event.errorCode = errorCode;
+      const accessKeyId = context?.identity?.accessKeyId;
+      if (accessKeyId != null && accessKeyId !== "") event.accessKeyId = accessKeyId;
+      if (request.remoteAddress != null) event.remoteAddress = request.remoteAddress;
+      observer.request(event);
     };
 
     /** The answer, reported now (no body) or once its body has been sent. */

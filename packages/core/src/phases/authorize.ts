@@ -95,11 +95,7 @@ export const createAuthorizer = (options: AuthorizerOptions): Authorizer => {
         }
         return answer;
       },
-      {
-        ttlMs: bucket.ttlSeconds * 1000,
-        status,
-        ...(question.signal != null && { signal: question.signal }),
-      },
+      { ttlMs: bucket.ttlSeconds * 1000, status, signal: question.signal },
     );
     if (!isPromiseLike(decision)) return decided(question, status, decision);
     return decision.then(

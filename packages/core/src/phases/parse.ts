@@ -36,6 +36,8 @@ export interface ParsedRequest {
 
 /** Decodes a path component strictly: a malformed escape is the client's error. */
 const decodePathComponent = (text: string): string => {
+  // Without a "%" there is nothing to decode (and nothing malformed): most keys.
+  if (!text.includes("%")) return text;
   try {
     return decodeURIComponent(text);
   } catch {
@@ -126,13 +128,22 @@ export const parseRequest = (request: ProxyRequest, config: ProxyConfig): Parsed
   const target = parseTarget(request.path, host, config);
   const presigned = isPresignedForm(request.headers, query);
   const copySource = copySourcesOf(request.headers, query, presigned)[0];
-  const operation = s3OperationName({
-    method,
-    ...(target.kind === "bucket" && { bucket: target.bucket, key: target.key }),
-    queryNames: query.map((param) => param.name),
-    copySource: copySource != null,
-  });
-  return { raw, query, target, operation, presigned, ...(copySource != null && { copySource }) };
+  const queryNames = query.map((param) => param.name);
+  const operation = s3OperationName(
+    target.kind === "bucket"
+      ? {
+          method,
+          bucket: target.bucket,
+          key: target.key,
+          queryNames,
+          copySource: copySource != null,
+        }
+      : { method, queryNames, copySource: copySource != null },
+  );
+  // Spelled out, not spread: this runs for every request.
+  return copySource == null
+    ? { raw, query, target, operation, presigned }
+    : { raw, query, target, operation, presigned, copySource };
 };
 
 // The names @osp/sigv4 takes as the presigned form (case-sensitive, as S3 does).
