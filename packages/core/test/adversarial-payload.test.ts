@@ -7,13 +7,7 @@
 import { createHash } from "node:crypto";
 import { nodeCryptoProvider } from "@osp/sigv4/node";
 import { describe, expect, it } from "vitest";
-import {
-  createProxy,
-  type BucketConfigInput,
-  type ProxyRequest,
-  type Transport,
-  type UpstreamRequest,
-} from "../src/index.ts";
+import { createProxy, type ProxyRequest } from "../src/index.ts";
 import {
   checksumBase64,
   encodeSignedChunks,
@@ -27,49 +21,19 @@ import {
   presignedClientRequest,
   signedClientRequest,
 } from "./support/client.ts";
-import { parseAuthorizationHeader, verifyCapturedRequest } from "./support/independent-verifier.ts";
+import { parseAuthorizationHeader } from "./support/independent-verifier.ts";
+import {
+  backend,
+  recordingTransport,
+  upstreamHeader,
+  verifyUpstream,
+} from "./support/recording-transport.ts";
 import { collect } from "./support/unit.ts";
 
 const START = new Date(Date.UTC(2030, 0, 1, 12, 0, 0));
-const BACKEND_SECRET = "backend/secret+key";
-
-const backend = (extra: Partial<BucketConfigInput> = {}): BucketConfigInput => ({
-  host: "127.0.0.1",
-  port: 9000,
-  tls: false,
-  addressingStyle: "path",
-  accessKey: "BACKENDKEY",
-  secretKey: BACKEND_SECRET,
-  ...extra,
-});
-
-interface Forwarded {
-  readonly request: UpstreamRequest;
-  body: Buffer;
-  /** The upstream body was read to its end without the proxy failing it. */
-  completed: boolean;
-}
 
 const setup = () => {
-  const sent: Forwarded[] = [];
-  const transport: Transport = {
-    async send(request) {
-      const record: Forwarded = { request, body: Buffer.alloc(0), completed: request.body == null };
-      sent.push(record);
-      if (request.body != null) {
-        const parts: Buffer[] = [];
-        try {
-          for await (const piece of request.body) parts.push(Buffer.from(piece));
-          record.completed = true;
-        } catch {
-          throw new Error("the upstream body failed");
-        } finally {
-          record.body = Buffer.concat(parts);
-        }
-      }
-      return { status: 200, headers: [["content-length", "0"]], body: null };
-    },
-  };
+  const { transport, sent } = recordingTransport();
   const proxy = createProxy(
     {
       cosMap: {
@@ -148,19 +112,6 @@ const chainOf = (request: ProxyRequest): ChunkChain => {
     seed: parsed.signature,
   };
 };
-
-const upstreamHeader = (forwarded: Forwarded, name: string): string[] =>
-  forwarded.request.headers.filter(([key]) => key.toLowerCase() === name).map(([, value]) => value);
-
-const verifyUpstream = (forwarded: Forwarded) =>
-  verifyCapturedRequest(
-    {
-      method: forwarded.request.method,
-      url: forwarded.request.pathAndQuery,
-      rawHeaders: forwarded.request.headers.flat(),
-    },
-    (accessKeyId) => (accessKeyId === "BACKENDKEY" ? BACKEND_SECRET : undefined),
-  );
 
 const sha256Hex = (data: Buffer | string) => createHash("sha256").update(data).digest("hex");
 

@@ -15,14 +15,18 @@ import {
   type HmacFetcher,
   type ProxyConfigInput,
   type ProxyRequest,
-  type Transport,
-  type UpstreamRequest,
   type Validator,
   type ValidatorRequest,
 } from "../src/index.ts";
 import { presignedClientRequest, signedClientRequest } from "./support/client.ts";
-import { verifyCapturedRequest } from "./support/independent-verifier.ts";
-import { collect } from "./support/unit.ts";
+import {
+  BACKEND_SECRET,
+  backend,
+  recordingTransport,
+  upstreamHeader,
+  verifyUpstream,
+} from "./support/recording-transport.ts";
+import { collect, recordingObserver } from "./support/unit.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Harness: a proxy on an in-memory recording transport, a manual clock and recording callbacks.
@@ -33,18 +37,7 @@ const START = new Date(START_MS);
 const CLIENT: Credentials = { accessKeyId: "CLIENTKEY", secretAccessKey: "client/secret+key" };
 /** Known only through hmacFetcher, so tests can see whether the key store was consulted. */
 const FETCHED: Credentials = { accessKeyId: "FETCHEDKEY", secretAccessKey: "fetched/secret+key" };
-const BACKEND_SECRET = "backend/secret+key";
 const PROXY_HOST = "proxy.test:6190";
-
-const backend = (extra: Partial<BucketConfigInput> = {}): BucketConfigInput => ({
-  host: "127.0.0.1",
-  port: 9000,
-  tls: false,
-  addressingStyle: "path",
-  accessKey: "BACKENDKEY",
-  secretKey: BACKEND_SECRET,
-  ...extra,
-});
 
 const COS_MAP: Record<string, BucketConfigInput> = {
   data: backend(),
@@ -70,38 +63,6 @@ const COS_MAP: Record<string, BucketConfigInput> = {
   fetched: { host: "127.0.0.1", port: 9000, tls: false, addressingStyle: "path" },
 };
 
-interface Forwarded {
-  readonly request: UpstreamRequest;
-  body: Buffer;
-  /** The upstream body was read to its end without the proxy failing it. */
-  completed: boolean;
-}
-
-/** A transport that reads every body to its end, as a backend would, and records everything. */
-const recordingTransport = (upstreamStatus: () => number = () => 200) => {
-  const sent: Forwarded[] = [];
-  const transport: Transport = {
-    async send(request) {
-      const record: Forwarded = { request, body: Buffer.alloc(0), completed: request.body == null };
-      sent.push(record);
-      if (request.body != null) {
-        const parts: Buffer[] = [];
-        try {
-          for await (const piece of request.body) parts.push(Buffer.from(piece));
-          record.completed = true;
-        } catch {
-          // A real transport rejects when the body it streams fails.
-          throw new Error("the upstream body failed");
-        } finally {
-          record.body = Buffer.concat(parts);
-        }
-      }
-      return { status: upstreamStatus(), headers: [["content-length", "0"]], body: null };
-    },
-  };
-  return { transport, sent };
-};
-
 interface SetupOptions {
   readonly config?: Partial<ProxyConfigInput>;
   /** Every bucket's decision/credential cache ttl; 0 asks the callbacks on every request. */
@@ -116,7 +77,7 @@ const setup = (options: SetupOptions = {}) => {
   const fetcherCalls: string[] = [];
   const tokenRequests: string[] = [];
   const forcedRefreshes: string[] = [];
-  const events: Array<{ kind: string; event: unknown; fields?: unknown }> = [];
+  const recorder = recordingObserver();
   const state: {
     policy: (token: string, bucket: string, request: ValidatorRequest) => unknown;
     secrets: (accessKeyId: string) => unknown;
@@ -137,10 +98,6 @@ const setup = (options: SetupOptions = {}) => {
   }) as HmacFetcher;
   const bucketCredsFetcher = ((token: string, bucket: string) =>
     state.bucketCreds(token, bucket)) as BucketCredsFetcher;
-  const record =
-    (kind: string) =>
-    (event: unknown, fields?: unknown): void =>
-      void events.push({ kind, event, ...(fields !== undefined && { fields }) });
   const proxy = createProxy(
     {
       cosMap:
@@ -171,14 +128,7 @@ const setup = (options: SetupOptions = {}) => {
           return "bearer-token-1";
         },
       },
-      observer: {
-        phase: record("phase"),
-        authorization: record("authorization"),
-        cache: record("cache"),
-        upstreamError: record("upstreamError"),
-        request: record("request"),
-        warn: record("warn"),
-      },
+      observer: recorder.observer,
     },
   );
   const send = async (request: ProxyRequest | Promise<ProxyRequest>) => {
@@ -214,7 +164,7 @@ const setup = (options: SetupOptions = {}) => {
     fetcherCalls,
     tokenRequests,
     forcedRefreshes,
-    events,
+    events: recorder.events,
     state,
     setUpstreamStatus: (status: number) => void (upstreamStatus = status),
     clock: {
@@ -305,20 +255,6 @@ const replaceHeader =
 
 const withAuthorization = (request: ClientRequest, change: (value: string) => string) =>
   withHeaders(request, replaceHeader("authorization", change(request.authorization)));
-
-const upstreamHeader = (forwarded: Forwarded, name: string): string[] =>
-  forwarded.request.headers.filter(([key]) => key.toLowerCase() === name).map(([, value]) => value);
-
-/** Checks the upstream request's SigV4 signature with smithy (never with our own verifier). */
-const verifyUpstream = (forwarded: Forwarded) =>
-  verifyCapturedRequest(
-    {
-      method: forwarded.request.method,
-      url: forwarded.request.pathAndQuery,
-      rawHeaders: forwarded.request.headers.flat(),
-    },
-    (accessKeyId) => (accessKeyId === "BACKENDKEY" ? BACKEND_SECRET : undefined),
-  );
 
 const elapsedMs = async (run: () => Promise<unknown>): Promise<number> => {
   const startedAt = performance.now();
@@ -455,7 +391,9 @@ describe("adversarial: authentication", () => {
     const forwarded = h.sent[0]!;
     expect(forwarded.request.origin).toBe("http://real-bucket.s3.test:9000");
     expect(forwarded.request.headers.some(([name]) => name.startsWith(":"))).toBe(false);
-    await expect(verifyUpstream(forwarded)).resolves.toMatchObject({ accessKeyId: "BACKENDKEY" });
+    await expect(verifyUpstream(forwarded)).resolves.toMatchObject({
+      accessKeyId: "BACKENDKEY",
+    });
   });
 
   it("routes by the signed virtual host, never by a bucket-looking first path segment", async () => {
@@ -1388,7 +1326,9 @@ describe("adversarial: authorization and callbacks", () => {
     h.state.bucketCreds = () =>
       JSON.stringify({ access_key: "BACKENDKEY", secret_key: BACKEND_SECRET });
     expect((await h.send(clientRequest({ method: "GET", path: "/fetched/k" }))).status).toBe(200);
-    await expect(verifyUpstream(h.sent[0]!)).resolves.toMatchObject({ accessKeyId: "BACKENDKEY" });
+    await expect(verifyUpstream(h.sent[0]!)).resolves.toMatchObject({
+      accessKeyId: "BACKENDKEY",
+    });
     // A huge API key is just an API key: handed to the token provider, never echoed.
     const huge = "a".repeat(1_000_000);
     h.state.bucketCreds = () => huge;

@@ -11,12 +11,12 @@ import {
   standardConfig,
   type Harness,
 } from "./support/harness.ts";
+import { recordingObserver } from "./support/unit.ts";
 
 describe("observer", () => {
   let h: Harness;
-  const events: Array<[string, unknown]> = [];
-  const record = (kind: string) => (event: unknown, fields?: unknown) =>
-    void events.push([kind, fields === undefined ? event : [event, fields]]);
+  const recorder = recordingObserver();
+  const events = recorder.events;
   let validatorMode: "allow" | "throw" = "allow";
   beforeAll(async () => {
     h = await createHarness({
@@ -33,16 +33,7 @@ describe("observer", () => {
         },
         bucketCredsFetcher: () => `{"access_key":"AK","secret_key":"${BACKEND_KEYS.OTHERKEY}"`,
       }),
-      deps: {
-        observer: {
-          phase: record("phase"),
-          authorization: record("authorization"),
-          cache: record("cache"),
-          upstreamError: record("upstreamError"),
-          request: record("request"),
-          warn: record("warn"),
-        },
-      },
+      deps: { observer: recorder.observer },
     });
   });
   afterAll(() => h.close());
@@ -58,9 +49,7 @@ describe("observer", () => {
         remoteAddress: "192.0.2.1",
       }),
     );
-    const phases = events
-      .filter(([kind]) => kind === "phase")
-      .map(([, event]) => (event as PhaseEvent).phase);
+    const phases = recorder.of<PhaseEvent>("phase").map((event) => event.phase);
     expect(phases).toEqual([
       "parse",
       "authenticate",
@@ -69,7 +58,7 @@ describe("observer", () => {
       "sign",
       "upstream",
     ]);
-    expect(events.filter(([kind]) => kind === "authorization").map(([, event]) => event)).toEqual([
+    expect(recorder.of("authorization")).toEqual([
       {
         requestId: "REQ0000000000001",
         accessKeyId: "CLIENTKEY",
@@ -81,9 +70,7 @@ describe("observer", () => {
         remoteAddress: "192.0.2.1",
       },
     ]);
-    const requests = events
-      .filter(([kind]) => kind === "request")
-      .map(([, event]) => event as RequestEvent);
+    const requests = recorder.of<RequestEvent>("request");
     expect(requests).toEqual([
       {
         requestId: "REQ0000000000001",
@@ -103,16 +90,12 @@ describe("observer", () => {
   it("reports failures with their S3 code and a failed phase", async () => {
     events.length = 0;
     await h.send(signedClientRequest({ method: "GET", path: "/nope/x", signingDate: START }));
-    expect(
-      events
-        .filter(([kind]) => kind === "phase")
-        .map(([, event]) => [(event as PhaseEvent).phase, (event as PhaseEvent).ok]),
-    ).toEqual([
+    expect(recorder.of<PhaseEvent>("phase").map((event) => [event.phase, event.ok])).toEqual([
       ["parse", true],
       ["authenticate", true],
       ["authorize", false],
     ]);
-    expect(events.find(([kind]) => kind === "request")![1]).toMatchObject({
+    expect(recorder.of("request")[0]).toMatchObject({
       status: 404,
       errorCode: "NoSuchBucket",
       bucket: "nope",
