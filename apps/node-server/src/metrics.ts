@@ -115,6 +115,26 @@ export interface ServerMetrics {
   render(): string;
 }
 
+/**
+ * Memoizes `create` by two keys in nested maps: the per-request lookups build no key string.
+ */
+const memoByTwoKeys = <A, B, V>(create: (first: A, second: B) => V) => {
+  const byFirst = new Map<A, Map<B, V>>();
+  return (first: A, second: B): V => {
+    let bySecond = byFirst.get(first);
+    if (bySecond === undefined) {
+      bySecond = new Map();
+      byFirst.set(first, bySecond);
+    }
+    let value = bySecond.get(second);
+    if (value === undefined) {
+      value = create(first, second);
+      bySecond.set(second, value);
+    }
+    return value;
+  };
+};
+
 /** Creates an empty registry. @public */
 export const createServerMetrics = (): ServerMetrics => {
   const data = emptySnapshot();
@@ -143,43 +163,16 @@ export const createServerMetrics = (): ServerMetrics => {
 
   // Rendered label sets per (operation, status) and the series they name: found once, not on
   // every request (the series objects stay in `data`, which snapshots copy).
-  // Keyed by operation, then status: no lookup string is built per request.
-  const requestKeys = new Map<string, Map<number, { total: string; duration: HistogramValue }>>();
-  const requestKeysFor = (operation: string, status: number) => {
-    let byStatus = requestKeys.get(operation);
-    if (byStatus == null) {
-      byStatus = new Map();
-      requestKeys.set(operation, byStatus);
-    }
-    let keys = byStatus.get(status);
-    if (keys == null) {
-      keys = {
-        total: labelKey({ operation, status: String(status) }),
-        duration: histogram("osp_request_duration_seconds", labelKey({ operation })),
-      };
-      byStatus.set(status, keys);
-    }
-    return keys;
-  };
+  const requestKeysFor = memoByTwoKeys((operation: string, status: number) => ({
+    total: labelKey({ operation, status: String(status) }),
+    duration: histogram("osp_request_duration_seconds", labelKey({ operation })),
+  }));
   // The phase histograms, by phase name.
   const phaseSeries = new Map<string, HistogramValue>();
   // Rendered label sets of cache events, by cache then result: a cached validator decision is
   // one event per request.
-  const cacheKeys = new Map<string, Map<string, string>>();
+  const cacheKey = memoByTwoKeys((cache: string, result: string) => labelKey({ cache, result }));
   const refreshKeys = new Map<string, string>();
-  const cacheKey = (cache: string, result: string): string => {
-    let byResult = cacheKeys.get(cache);
-    if (byResult == null) {
-      byResult = new Map();
-      cacheKeys.set(cache, byResult);
-    }
-    let key = byResult.get(result);
-    if (key == null) {
-      key = labelKey({ cache, result });
-      byResult.set(result, key);
-    }
-    return key;
-  };
   const refreshKey = (cache: string): string => {
     let key = refreshKeys.get(cache);
     if (key == null) {
