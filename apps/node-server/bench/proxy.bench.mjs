@@ -4,18 +4,21 @@
 //   (a) direct to nginx              (b) through OSP: SigV4 verify + authorize + re-sign
 //   (b') OSP with logLevel "warn"    (c) a minimal undici pass-through proxy, no signing
 //   (d) nginx proxy_pass             (e) the pass-through plus only SigV4 verify + re-sign
-// Small GET (4 KiB, 64 connections): requests/s, p50/p99 and proxy CPU per request. 1 GiB GET
-// and PUT: MB/s, CPU per GiB, and the peak RSS of OSP (its own process) against its idle RSS.
+// Small GET (4 KiB, 64 connections): requests/s, p50/p99 and proxy CPU per request at
+// saturation (closed loop); then p50/p99 of OSP, (c) and (e) at one equal offered load (open
+// loop, half of OSP's saturated rate). 1 GiB GET and PUT: MB/s, CPU per GiB, and the peak RSS of
+// OSP (its own process) against its idle RSS.
 // Lanes are interleaved over rounds; medians are reported. Every client request is SigV4-signed
 // on every lane, so client cost is equal. Results: .test-results/bench-proxy.json.
 // Imports the BUILT packages: run after `pnpm build` (the turbo `bench` task builds first).
 //
 // Environment knobs: OSP_BENCH_SMALL_REQUESTS (20000 per lane and round), OSP_BENCH_SMALL_ROUNDS
-// (5), OSP_BENCH_LARGE_MIB (1024), OSP_BENCH_LARGE_ROUNDS (3), OSP_BENCH_LOG_LEVEL (lane b,
-// "info"; logs go to /dev/null), OSP_BENCH_QUIET_LANE (0 drops lane b'), OSP_BENCH_BUDGET_S
-// (270: later rounds are dropped to finish in time), OSP_BENCH_CPU_PROF (a directory: profile
-// OSP and the pass-through with --cpu-prof and print their top frames), OSP_BENCH_PIN (1: proxy
-// lanes on one CPU, client and backend on another), NGINX_BIN.
+// (5), OSP_BENCH_PACED_SHARE (0.5 of OSP's saturated req/s), OSP_BENCH_PACED_SECONDS (2 per lane
+// and round), OSP_BENCH_PACED_ROUNDS (3), OSP_BENCH_LARGE_MIB (1024), OSP_BENCH_LARGE_ROUNDS (3),
+// OSP_BENCH_LOG_LEVEL (lane b, "info"; logs go to /dev/null), OSP_BENCH_QUIET_LANE (0 drops lane
+// b'), OSP_BENCH_BUDGET_S (270: later rounds are dropped to finish in time), OSP_BENCH_CPU_PROF (a
+// directory: profile OSP and the pass-through with --cpu-prof and print their top frames),
+// OSP_BENCH_PIN (1: proxy lanes on one CPU, client and backend on another), NGINX_BIN.
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import {
@@ -54,12 +57,14 @@ import {
   exchange,
   runLargeGet,
   runLargePut,
+  runPacedSmallGets,
   runSmallGets,
 } from "./lanes/load.mjs";
 import { backendConfig, findNginx, proxyConfig, startNginx } from "./lanes/nginx.mjs";
 import {
   computeRatios,
   formatNumber,
+  median,
   renderReport,
   summariseLanes,
   toMiB,
@@ -80,6 +85,11 @@ const SMALL_REQUESTS = envNumber("OSP_BENCH_SMALL_REQUESTS", 20_000);
 const SMALL_WARMUP_REQUESTS = Math.min(4_000, SMALL_REQUESTS);
 const SMALL_ROUNDS = envNumber("OSP_BENCH_SMALL_ROUNDS", 5);
 const SMALL_LANE_LIMIT_MS = 20_000;
+const PACED_SHARE = Math.min(envNumber("OSP_BENCH_PACED_SHARE", 0.5), 0.9);
+const PACED_SECONDS = envNumber("OSP_BENCH_PACED_SECONDS", 2);
+const PACED_ROUNDS = envNumber("OSP_BENCH_PACED_ROUNDS", 3);
+/** The lanes compared at equal load: OSP, its floor (c) and SigV4's floor (e). */
+const PACED_LANES = new Set(["osp", "passthrough", "sigv4-floor"]);
 const LARGE_BYTES = envNumber("OSP_BENCH_LARGE_MIB", 1024) * 1024 * 1024;
 const LARGE_ROUNDS = envNumber("OSP_BENCH_LARGE_ROUNDS", 3);
 const LARGE_TIMEOUT_MS = 60_000;
@@ -347,6 +357,7 @@ const startLanes = async ({ nginxBin, workDir, dataDir, services }) => {
   for (const lane of lanes) {
     lane.client = createLaneClient({ origin: lane.url, credentials: CLIENT });
     lane.small = [];
+    lane.paced = [];
     lane.largeGet = [];
     lane.largePut = [];
     lane.rssRounds = [];
@@ -387,6 +398,46 @@ const runSmallPhase = async (lanes, startedAt) => {
     roundMs = Date.now() - roundStart;
     log(`  round ${round + 1}: ${parts.join(", ")}`);
   }
+};
+
+/**
+ * The same small GET at one offered load for every compared lane: half (OSP_BENCH_PACED_SHARE)
+ * of OSP's median saturated rate, so that no lane queues and the latencies compare what a
+ * request costs in time. Returns the rate used.
+ */
+const runPacedPhase = async (lanes) => {
+  const pacedLanes = lanes.filter((lane) => PACED_LANES.has(lane.id));
+  const ospRate = median(
+    lanes.find((lane) => lane.id === "osp").small.map((result) => result.requestsPerSecond),
+  );
+  const ratePerSecond = Math.max(100, Math.round((ospRate * PACED_SHARE) / 100) * 100);
+  const total = Math.round(ratePerSecond * PACED_SECONDS);
+  log(
+    `\nsmall GET at equal load: ${ratePerSecond} req/s open loop (${PACED_SHARE} of OSP's saturated rate), ${PACED_ROUNDS} rounds × ${total} requests per lane`,
+  );
+  for (let round = 0; round < PACED_ROUNDS; round += 1) {
+    const parts = [];
+    for (const lane of rotate(pacedLanes, round)) {
+      const result = await runPacedSmallGets(lane.client, {
+        path: SMALL_PATH,
+        expectedBytes: SMALL_BYTES,
+        ratePerSecond,
+        total,
+        timeLimitMs: PACED_SECONDS * 1000 * 3,
+      });
+      if (result.failures > 0) {
+        throw new Error(
+          `${lane.label}: ${result.failures} failed paced GETs (${result.firstFailure})`,
+        );
+      }
+      lane.paced[round] = result;
+      parts.push(
+        `${lane.id} p50 ${formatNumber(result.p50Ms, 2)} p99 ${formatNumber(result.p99Ms, 2)} ms`,
+      );
+    }
+    log(`  round ${round + 1}: ${parts.join(", ")}`);
+  }
+  return ratePerSecond;
 };
 
 /**
@@ -560,6 +611,7 @@ const main = async () => {
       });
     }
     await runSmallPhase(lanes, startedAt);
+    const pacedRatePerSecond = await runPacedPhase(lanes);
     await runLargePhase(lanes, { startedAt, dataDir, block, backendStoresPuts });
 
     const summary = summariseLanes(lanes);
@@ -577,6 +629,8 @@ const main = async () => {
         smallRequestsPerLaneAndRound: SMALL_REQUESTS,
         smallRounds: Math.max(...lanes.map((lane) => lane.small.length)),
         connections: CONNECTIONS,
+        pacedRatePerSecond,
+        pacedRequestsPerLaneAndRound: Math.round(pacedRatePerSecond * PACED_SECONDS),
         largeBytes: LARGE_BYTES,
         largeRounds: Math.max(...lanes.map((lane) => lane.largeGet.length)),
         ospLogLevel: OSP_LOG_LEVEL,

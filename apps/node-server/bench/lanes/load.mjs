@@ -152,6 +152,80 @@ export const runSmallGets = async (
   };
 };
 
+/**
+ * Open-loop small GETs at a fixed rate: request i is sent at `begin + i / ratePerSecond` whether
+ * or not earlier ones have answered. A closed loop at saturation measures queueing (latency ≈
+ * connections ÷ throughput); this measures what a request costs in time when every lane carries
+ * the same load. Latency runs from the send to the last body byte, as in `runSmallGets`: the
+ * sender's timer granularity stays out of it, while a proxy that stalls still delays every
+ * request sent meanwhile (the sender runs in another process and keeps sending). Requests beyond
+ * the pool's connections wait in undici's queue, and that wait counts too. `achievedPerSecond`
+ * below the rate means the lane (or the load generator) could not keep up.
+ */
+export const runPacedSmallGets = (
+  client,
+  { path, expectedBytes, ratePerSecond, total, timeLimitMs },
+) =>
+  new Promise((resolve) => {
+    const latenciesMs = new Float64Array(total);
+    const intervalMs = 1000 / ratePerSecond;
+    let sent = 0;
+    let completed = 0;
+    let failures = 0;
+    let firstFailure;
+    let sending = true;
+    const begin = performance.now();
+    const deadline = begin + timeLimitMs;
+    const finish = () => {
+      const elapsedSeconds = (performance.now() - begin) / 1000;
+      const sorted = latenciesMs.subarray(0, completed).sort();
+      resolve({
+        requests: completed,
+        failures,
+        ...(firstFailure != null && { firstFailure }),
+        ratePerSecond,
+        achievedPerSecond: completed / elapsedSeconds,
+        p50Ms: percentile(sorted, 0.5),
+        p99Ms: percentile(sorted, 0.99),
+      });
+    };
+    const settle = (sentAt, failure) => {
+      if (failure != null) {
+        failures += 1;
+        firstFailure ??= failure;
+      }
+      latenciesMs[completed] = performance.now() - sentAt;
+      completed += 1;
+      if (!sending && completed === sent) finish();
+    };
+    const send = () => {
+      const now = performance.now();
+      const dueCount = Math.min(total, Math.floor((now - begin) / intervalMs) + 1);
+      while (sent < dueCount && failures < MAX_FAILURES) {
+        sent += 1;
+        const headers = client.sign("GET", path, EMPTY_SHA256);
+        const sentAt = performance.now();
+        exchange(client.pool, { method: "GET", path, headers }).then(
+          ({ status, bytes }) =>
+            settle(
+              sentAt,
+              status === 200 && bytes === expectedBytes
+                ? undefined
+                : `status ${status}, ${bytes} bytes`,
+            ),
+          (error) => settle(sentAt, String(error?.message ?? error)),
+        );
+      }
+      if (sent < total && failures < MAX_FAILURES && now < deadline) {
+        setTimeout(send, Math.max(0, begin + sent * intervalMs - performance.now()));
+        return;
+      }
+      sending = false;
+      if (completed === sent) finish();
+    };
+    send();
+  });
+
 /** One large signed GET; returns MB/s (10^6 bytes per second). */
 export const runLargeGet = async (client, { path, expectedBytes, timeoutMs }) => {
   const headers = client.sign("GET", path, EMPTY_SHA256);

@@ -60,6 +60,15 @@ export const summariseLanes = (lanes) => {
         rounds: lane.small,
       },
     };
+    if (lane.paced?.length > 0) {
+      entry.pacedGet = {
+        ratePerSecond: lane.paced[0].ratePerSecond,
+        achievedPerSecond: pick(lane.paced, "achievedPerSecond"),
+        p50Ms: pick(lane.paced, "p50Ms"),
+        p99Ms: pick(lane.paced, "p99Ms"),
+        rounds: lane.paced,
+      };
+    }
     if (lane.large) {
       entry.largeGet = {
         mbPerSecond: pick(lane.largeGet, "mbPerSecond"),
@@ -122,7 +131,11 @@ export const computeRatios = (lanes, summary) => {
     const numerator = byId[numeratorId];
     const denominator = byId[denominatorId];
     if (numerator == null || denominator == null) return Number.NaN;
-    const rounds = Math.max(numerator.small.length, numerator.largeGet.length);
+    const rounds = Math.max(
+      numerator.small.length,
+      numerator.paced?.length ?? 0,
+      numerator.largeGet.length,
+    );
     return median(
       Array.from(
         { length: rounds },
@@ -132,6 +145,8 @@ export const computeRatios = (lanes, summary) => {
   };
   const smallRps = (lane, round) => lane.small[round]?.requestsPerSecond;
   const smallP99 = (lane, round) => lane.small[round]?.p99Ms;
+  const pacedP50 = (lane, round) => lane.paced?.[round]?.p50Ms;
+  const pacedP99 = (lane, round) => lane.paced?.[round]?.p99Ms;
   const smallCpuRate = (lane, round) => 1 / lane.small[round]?.cpuMicrosPerRequest;
   const getMbps = (lane, round) => lane.largeGet[round]?.mbPerSecond;
   const putMbps = (lane, round) => lane.largePut[round]?.mbPerSecond;
@@ -164,9 +179,30 @@ export const computeRatios = (lanes, summary) => {
     ),
     {
       id: "ospVsPassThroughP99",
-      label: "OSP small GET p99 ÷ pass-through p99",
+      label: "OSP small GET p99 ÷ pass-through p99, saturated",
       value: paired("osp", "passthrough", smallP99),
       ...atMost(AIMS.p99VsPassThrough),
+    },
+    // At saturation a closed loop's latency is connections ÷ throughput: the row above repeats
+    // the throughput ratio. At one offered load that no lane queues under, it is the time OSP
+    // adds to a request.
+    {
+      id: "ospVsPassThroughP99EqualLoad",
+      label: "  same, at equal load (open loop)",
+      value: paired("osp", "passthrough", pacedP99),
+      ...atMost(AIMS.p99VsPassThrough),
+    },
+    {
+      id: "ospVsPassThroughP50EqualLoad",
+      label: "OSP p50 ÷ pass-through p50, at equal load",
+      value: paired("osp", "passthrough", pacedP50),
+      ...info(),
+    },
+    {
+      id: "sigv4FloorVsPassThroughP99EqualLoad",
+      label: "pass-through + SigV4 p99 ÷ pass-through p99, at equal load",
+      value: paired("sigv4-floor", "passthrough", pacedP99),
+      ...info("info: SigV4's own cost"),
     },
     ...withCpu(
       "ospQuietVsPassThroughSmallGet",
@@ -261,6 +297,7 @@ export const renderReport = (lanes, summary, ratios) => {
         "p99 ms",
         "CPU µs/req",
         "client µs/req",
+        "equal-load p50/p99 ms",
         "GET MB/s",
         "PUT MB/s",
         "CPU s/GiB GET",
@@ -276,6 +313,9 @@ export const renderReport = (lanes, summary, ratios) => {
           formatNumber(entry.smallGet.p99Ms, 2),
           formatNumber(entry.smallGet.cpuMicrosPerRequest),
           formatNumber(entry.smallGet.clientCpuMicrosPerRequest),
+          entry.pacedGet == null
+            ? ""
+            : `${formatNumber(entry.pacedGet.p50Ms, 2)}/${formatNumber(entry.pacedGet.p99Ms, 2)}`,
           formatNumber(entry.largeGet?.mbPerSecond),
           formatNumber(entry.largePut?.mbPerSecond),
           formatNumber(entry.largeGet?.cpuSecondsPerGiB, 2),
@@ -287,6 +327,20 @@ export const renderReport = (lanes, summary, ratios) => {
       }),
     ),
   );
+  const paced = Object.values(summary).filter((entry) => entry.pacedGet != null);
+  if (paced.length > 0) {
+    const { ratePerSecond } = paced[0].pacedGet;
+    lines.push("");
+    lines.push(
+      `equal load: ${formatNumber(ratePerSecond)} req/s offered to each of ${paced.map((entry) => entry.label.trim()).join(", ")}; achieved ${paced.map((entry) => formatNumber(entry.pacedGet.achievedPerSecond)).join(" / ")} req/s`,
+    );
+    const behind = paced.filter((entry) => entry.pacedGet.achievedPerSecond < ratePerSecond * 0.95);
+    if (behind.length > 0) {
+      lines.push(
+        `  ${behind.map((entry) => entry.label.trim()).join(", ")} fell behind the offered rate: their equal-load latencies include queueing (lower OSP_BENCH_PACED_SHARE)`,
+      );
+    }
+  }
   const rss = summary.osp?.rss;
   if (rss != null) {
     const list = (values) => values.map((bytes) => formatNumber(toMiB(bytes))).join(" / ");
