@@ -3,7 +3,14 @@
 import { request as httpRequest } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ServerHandle } from "../src/index.ts";
-import { CLIENT, ospConfig, send, startControlledBackend, startOsp } from "./support/harness.ts";
+import {
+  CLIENT,
+  LogCapture,
+  ospConfig,
+  send,
+  startControlledBackend,
+  startOsp,
+} from "./support/harness.ts";
 import { signRequest } from "./support/sigv4-client.ts";
 
 /** A signed GET whose whole answer is awaited. */
@@ -69,22 +76,40 @@ describe("graceful shutdown", () => {
     expect(Date.now() - startedAt).toBeLessThan(5_000);
   });
 
-  it("cuts requests still running at the deadline", async () => {
+  it("cuts requests still running at the deadline, each with its one access line", async () => {
+    const logs = new LogCapture();
     const osp: ServerHandle = await startOsp(
-      ospConfig(backend.port, { logLevel: "silent", shutdownTimeoutMs: 200 }),
+      ospConfig(backend.port, { logDestination: logs, shutdownTimeoutMs: 200 }),
     );
+    // Finished before the shutdown, then two cut by it.
+    expect(await download(osp.http!.url, "/test-bucket/delay-0")).toEqual({
+      status: 200,
+      bytes: 5,
+      complete: true,
+    });
     const before = backendRequests;
-    const inFlight = download(osp.http!.url, "/test-bucket/delay-20000").catch((error: Error) => ({
-      error: error.message,
-    }));
-    while (backendRequests === before) await new Promise((resolve) => setTimeout(resolve, 5));
+    const cut = ["/test-bucket/delay-20000", "/test-bucket/delay-30000"].map((path) =>
+      download(osp.http!.url, path).catch((error: Error) => ({ error: error.message })),
+    );
+    while (backendRequests < before + 2) await new Promise((resolve) => setTimeout(resolve, 5));
     const startedAt = Date.now();
     await osp.close();
     const elapsedMs = Date.now() - startedAt;
     expect(elapsedMs).toBeGreaterThanOrEqual(150);
     expect(elapsedMs).toBeLessThan(4_000);
-    const outcome = await inFlight;
-    expect("error" in outcome || !(outcome as { complete: boolean }).complete).toBe(true);
+    for (const outcome of await Promise.all(cut)) {
+      expect("error" in outcome || !(outcome as { complete: boolean }).complete).toBe(true);
+    }
+    // Written by the time close() resolves: none lost, none twice, with distinct request ids.
+    const access = logs.records().filter((record) => record.log === "access");
+    expect(access.map((record) => record.path).sort()).toEqual([
+      "/test-bucket/delay-0",
+      "/test-bucket/delay-20000",
+      "/test-bucket/delay-30000",
+    ]);
+    expect(new Set(access.map((record) => record.requestId)).size).toBe(3);
+    const cutLines = access.filter((record) => record.path !== "/test-bucket/delay-0");
+    expect(cutLines.every((record) => record.aborted === true)).toBe(true);
   });
 
   it("closes idle keep-alive connections at once", async () => {
