@@ -418,6 +418,7 @@ const runPacedPhase = async (lanes) => {
   for (let round = 0; round < PACED_ROUNDS; round += 1) {
     const parts = [];
     for (const lane of rotate(pacedLanes, round)) {
+      const cpuBefore = cpuSeconds(lane.cpuPids);
       const result = await runPacedSmallGets(lane.client, {
         path: SMALL_PATH,
         expectedBytes: SMALL_BYTES,
@@ -425,6 +426,7 @@ const runPacedPhase = async (lanes) => {
         total,
         timeLimitMs: PACED_SECONDS * 1000 * 3,
       });
+      result.cpuMicrosPerRequest = ((cpuSeconds(lane.cpuPids) - cpuBefore) * 1e6) / result.requests;
       if (result.failures > 0) {
         throw new Error(
           `${lane.label}: ${result.failures} failed paced GETs (${result.firstFailure})`,
@@ -432,7 +434,7 @@ const runPacedPhase = async (lanes) => {
       }
       lane.paced[round] = result;
       parts.push(
-        `${lane.id} p50 ${formatNumber(result.p50Ms, 2)} p99 ${formatNumber(result.p99Ms, 2)} ms`,
+        `${lane.id} p50 ${formatNumber(result.p50Ms, 2)} p99 ${formatNumber(result.p99Ms, 2)} ms ${formatNumber(result.cpuMicrosPerRequest)} µs CPU`,
       );
     }
     log(`  round ${round + 1}: ${parts.join(", ")}`);

@@ -66,6 +66,7 @@ export const summariseLanes = (lanes) => {
         achievedPerSecond: pick(lane.paced, "achievedPerSecond"),
         p50Ms: pick(lane.paced, "p50Ms"),
         p99Ms: pick(lane.paced, "p99Ms"),
+        cpuMicrosPerRequest: pick(lane.paced, "cpuMicrosPerRequest"),
         rounds: lane.paced,
       };
     }
@@ -147,6 +148,7 @@ export const computeRatios = (lanes, summary) => {
   const smallP99 = (lane, round) => lane.small[round]?.p99Ms;
   const pacedP50 = (lane, round) => lane.paced?.[round]?.p50Ms;
   const pacedP99 = (lane, round) => lane.paced?.[round]?.p99Ms;
+  const pacedCpuRate = (lane, round) => 1 / lane.paced?.[round]?.cpuMicrosPerRequest;
   const smallCpuRate = (lane, round) => 1 / lane.small[round]?.cpuMicrosPerRequest;
   const getMbps = (lane, round) => lane.largeGet[round]?.mbPerSecond;
   const putMbps = (lane, round) => lane.largePut[round]?.mbPerSecond;
@@ -196,6 +198,12 @@ export const computeRatios = (lanes, summary) => {
       id: "ospVsPassThroughP50EqualLoad",
       label: "OSP p50 ÷ pass-through p50, at equal load",
       value: paired("osp", "passthrough", pacedP50),
+      ...info(),
+    },
+    {
+      id: "ospVsPassThroughByCpuEqualLoad",
+      label: "OSP ÷ pass-through by CPU per request, at equal load",
+      value: paired("osp", "passthrough", pacedCpuRate),
       ...info(),
     },
     {
@@ -297,7 +305,7 @@ export const renderReport = (lanes, summary, ratios) => {
         "p99 ms",
         "CPU µs/req",
         "client µs/req",
-        "equal-load p50/p99 ms",
+        "equal load p50/p99 ms, CPU µs",
         "GET MB/s",
         "PUT MB/s",
         "CPU s/GiB GET",
@@ -315,7 +323,7 @@ export const renderReport = (lanes, summary, ratios) => {
           formatNumber(entry.smallGet.clientCpuMicrosPerRequest),
           entry.pacedGet == null
             ? ""
-            : `${formatNumber(entry.pacedGet.p50Ms, 2)}/${formatNumber(entry.pacedGet.p99Ms, 2)}`,
+            : `${formatNumber(entry.pacedGet.p50Ms, 2)}/${formatNumber(entry.pacedGet.p99Ms, 2)}, ${formatNumber(entry.pacedGet.cpuMicrosPerRequest)}`,
           formatNumber(entry.largeGet?.mbPerSecond),
           formatNumber(entry.largePut?.mbPerSecond),
           formatNumber(entry.largeGet?.cpuSecondsPerGiB, 2),
