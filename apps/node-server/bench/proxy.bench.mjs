@@ -402,8 +402,8 @@ const runSmallPhase = async (lanes, startedAt) => {
 
 /**
  * The same small GET at one offered load for every compared lane: half (OSP_BENCH_PACED_SHARE)
- * of OSP's median saturated rate, so that no lane queues and the latencies compare what a
- * request costs in time. Returns the rate used.
+ * of OSP's median saturated rate, below every lane's capacity, so that the latencies compare
+ * what a request costs in time rather than how long the queue is. Returns the rate used.
  */
 const runPacedPhase = async (lanes) => {
   const pacedLanes = lanes.filter((lane) => PACED_LANES.has(lane.id));

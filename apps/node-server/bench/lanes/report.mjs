@@ -186,8 +186,8 @@ export const computeRatios = (lanes, summary) => {
       ...atMost(AIMS.p99VsPassThrough),
     },
     // At saturation a closed loop's latency is connections ÷ throughput: the row above repeats
-    // the throughput ratio. At one offered load that no lane queues under, it is the time OSP
-    // adds to a request.
+    // the throughput ratio. At one offered load below every lane's capacity, it is the time OSP
+    // adds to a request, pauses and the queues they leave included.
     {
       id: "ospVsPassThroughP99EqualLoad",
       label: "  same, at equal load (open loop)",
