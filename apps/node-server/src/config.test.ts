@@ -121,6 +121,49 @@ describe("resolveServerConfig", () => {
     );
   });
 
+  it("takes the backend timeouts in either spelling, and keeps the transport's defaults otherwise", () => {
+    expect(resolveServerConfig({ httpPort: 1, cosMap }, {}).settings.backendTimeouts).toEqual({});
+    const { settings } = resolveServerConfig(
+      {
+        httpPort: 1,
+        cosMap,
+        backendConnectTimeoutMs: 2_000,
+        backend_headers_timeout_ms: 0,
+        backendBodyTimeoutMs: 120_000,
+        backend_keep_alive_timeout_ms: 30_000,
+      },
+      {},
+    );
+    expect(settings.backendTimeouts).toEqual({
+      connectTimeoutMs: 2_000,
+      headersTimeoutMs: 0,
+      bodyTimeoutMs: 120_000,
+      keepAliveTimeoutMs: 30_000,
+    });
+  });
+
+  it("refuses unusable backend timeouts, and timeouts beside a custom transport", () => {
+    expect(
+      problemsOf({
+        httpPort: 1,
+        cosMap,
+        backendConnectTimeoutMs: 0,
+        backendHeadersTimeoutMs: -1,
+        backendBodyTimeoutMs: "60s",
+        backendKeepAliveTimeoutMs: Number.POSITIVE_INFINITY,
+      }),
+    ).toEqual([
+      "backendConnectTimeoutMs: must be a positive number of milliseconds (got 0)",
+      "backendHeadersTimeoutMs: must be a non-negative number of milliseconds, 0 = no limit (got -1)",
+      'backendBodyTimeoutMs: must be a non-negative number of milliseconds, 0 = no limit (got "60s")',
+      "backendKeepAliveTimeoutMs: must be a positive number of milliseconds (got Infinity)",
+    ]);
+    const transport = { send: async () => ({ status: 200, headers: [], body: null }) };
+    expect(problemsOf({ httpPort: 1, cosMap, transport, backendBodyTimeoutMs: 1_000 })).toEqual([
+      "transport: the built-in transport's timeouts (backendBodyTimeoutMs) do not apply to a custom one; set its own instead",
+    ]);
+  });
+
   it("checks the shapes of logDestination, dotenv, iamTokenUrl and backendCaFile", () => {
     const problems = problemsOf({
       httpPort: 1,

@@ -42,6 +42,18 @@ export interface ServerConfigInput extends ProxyConfigInput {
   /** PEM file of extra certificate authorities trusted for backend TLS. */
   backendCaFile?: string;
   backend_ca_file?: string;
+  /** Backend TCP + TLS connect timeout; default 10 000 ms. */
+  backendConnectTimeoutMs?: number;
+  backend_connect_timeout_ms?: number;
+  /** From the backend request sent to its response head; 0 disables; default 60 000 ms. */
+  backendHeadersTimeoutMs?: number;
+  backend_headers_timeout_ms?: number;
+  /** Longest silence between two backend response reads; 0 disables; default 60 000 ms. */
+  backendBodyTimeoutMs?: number;
+  backend_body_timeout_ms?: number;
+  /** How long an idle backend connection is kept for reuse; default 4 000 ms. */
+  backendKeepAliveTimeoutMs?: number;
+  backend_keep_alive_timeout_ms?: number;
   /** Port of a separate listener for /healthz, /readyz and /metrics; default none. */
   adminPort?: number;
   admin_port?: number;
@@ -85,6 +97,8 @@ export interface ServerSettings {
   backendCaFile?: string;
   /** Contents of `backendCaFile`. */
   backendCa?: string;
+  /** Timeouts of the built-in backend transport; absent ones keep its defaults. */
+  backendTimeouts: BackendTimeouts;
   adminPort?: number;
   logLevel: LogLevel;
   logDestination?: { write(line: string): void };
@@ -94,6 +108,14 @@ export interface ServerSettings {
   iamTokenUrl?: string;
   transport?: Transport;
   handleSignals: boolean;
+}
+
+/** Timeouts of the built-in backend transport, in milliseconds. @public */
+export interface BackendTimeouts {
+  connectTimeoutMs?: number;
+  headersTimeoutMs?: number;
+  bodyTimeoutMs?: number;
+  keepAliveTimeoutMs?: number;
 }
 
 /** A resolved configuration: server settings, the core's part as given, and as the core parsed it. @public */
@@ -135,6 +157,14 @@ const SERVER_FIELDS: Record<string, string> = {
   threads: "threads",
   backendCaFile: "backendCaFile",
   backend_ca_file: "backendCaFile",
+  backendConnectTimeoutMs: "backendConnectTimeoutMs",
+  backend_connect_timeout_ms: "backendConnectTimeoutMs",
+  backendHeadersTimeoutMs: "backendHeadersTimeoutMs",
+  backend_headers_timeout_ms: "backendHeadersTimeoutMs",
+  backendBodyTimeoutMs: "backendBodyTimeoutMs",
+  backend_body_timeout_ms: "backendBodyTimeoutMs",
+  backendKeepAliveTimeoutMs: "backendKeepAliveTimeoutMs",
+  backend_keep_alive_timeout_ms: "backendKeepAliveTimeoutMs",
   adminPort: "adminPort",
   admin_port: "adminPort",
   logLevel: "logLevel",
@@ -386,6 +416,27 @@ export const resolveServerConfig = (
     problems.push(`backendCaFile: "${backendCaFile}" holds no PEM certificate`);
   }
 
+  // Field → the transport option it sets, and whether 0 (disabled) is allowed.
+  const backendTimeouts: BackendTimeouts = {};
+  const backendTimeoutFields: string[] = [];
+  for (const [field, option, zeroDisables] of [
+    ["backendConnectTimeoutMs", "connectTimeoutMs", false],
+    ["backendHeadersTimeoutMs", "headersTimeoutMs", true],
+    ["backendBodyTimeoutMs", "bodyTimeoutMs", true],
+    ["backendKeepAliveTimeoutMs", "keepAliveTimeoutMs", false],
+  ] as const) {
+    const value = server.get(field);
+    if (value == null) continue;
+    if (typeof value === "number" && Number.isFinite(value) && value >= (zeroDisables ? 0 : 1)) {
+      backendTimeouts[option] = value;
+      backendTimeoutFields.push(field);
+    } else {
+      problems.push(
+        `${field}: must be ${zeroDisables ? "a non-negative number of milliseconds, 0 = no limit" : "a positive number of milliseconds"} (got ${describe(value)})`,
+      );
+    }
+  }
+
   const logLevelValue = server.get("logLevel") ?? (env.OSP_LOG_LEVEL?.trim() || undefined);
   let logLevel: LogLevel = SERVER_DEFAULTS.logLevel;
   if (logLevelValue != null) {
@@ -455,6 +506,11 @@ export const resolveServerConfig = (
       `transport: must be an object with a send(request) method (got ${describe(transport)})`,
     );
   }
+  if (transport != null && backendTimeoutFields.length > 0) {
+    problems.push(
+      `transport: the built-in transport's timeouts (${backendTimeoutFields.join(", ")}) do not apply to a custom one; set its own instead`,
+    );
+  }
   if (transport != null && threads > 1) {
     problems.push(
       "transport: a custom transport cannot be sent to worker processes; use threads: 1",
@@ -482,6 +538,7 @@ export const resolveServerConfig = (
     threads,
     ...(backendCaFile != null && { backendCaFile }),
     ...(backendCa != null && { backendCa }),
+    backendTimeouts,
     ...(adminPort != null && { adminPort }),
     logLevel,
     ...(logDestination != null && {

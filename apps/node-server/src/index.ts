@@ -3,6 +3,7 @@ export type { ServerHandle } from "./server.ts";
 export {
   resolveServerConfig,
   SERVER_DEFAULTS,
+  type BackendTimeouts,
   type ResolvedServerConfig,
   type ServerConfigInput,
   type ServerSettings,

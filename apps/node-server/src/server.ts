@@ -138,9 +138,10 @@ export const startProcessServer = async (
   const ownTransport = settings.transport == null;
   const transport: Transport =
     settings.transport ??
-    createUndiciTransport(
-      settings.backendCa != null ? { ca: [...rootCertificates, settings.backendCa] } : {},
-    );
+    createUndiciTransport({
+      ...settings.backendTimeouts,
+      ...(settings.backendCa != null && { ca: [...rootCertificates, settings.backendCa] }),
+    });
   const bearerTokens = createIbmIamTokenProvider({
     ...(settings.iamTokenUrl != null && { tokenUrl: settings.iamTokenUrl }),
     onCacheEvent: (event) => metrics.observeCache("iam", event.result, event.refreshStarted),

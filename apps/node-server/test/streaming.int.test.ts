@@ -233,3 +233,48 @@ describe("backend down", () => {
     expect(logs.text()).not.toContain(BACKEND.secretAccessKey);
   });
 });
+
+describe("backend timeouts from the server config", () => {
+  let backend: Awaited<ReturnType<typeof startControlledBackend>>;
+  let osp: ServerHandle;
+
+  beforeAll(async () => {
+    backend = await startControlledBackend((req, res) => {
+      req.resume();
+      // /no-answer: never a head. /stall: a head and 1 KiB of 1 MiB, then silence.
+      if (req.url?.startsWith("/test-bucket/stall")) {
+        res.writeHead(200, { "content-length": String(1024 * 1024) });
+        res.write(Buffer.alloc(1024, 4));
+      }
+    });
+    osp = await startOsp(
+      ospConfig(backend.port, {
+        logLevel: "silent",
+        backendHeadersTimeoutMs: 300,
+        backendBodyTimeoutMs: 300,
+      }),
+    );
+  });
+
+  afterAll(async () => {
+    await osp?.close();
+    await backend?.close();
+  });
+
+  it("answers 503 SlowDown when the backend sends no head within backendHeadersTimeoutMs", async () => {
+    const startedAt = Date.now();
+    const response = await signedSend(osp.http!.url, { path: "/test-bucket/no-answer" });
+    expect(Date.now() - startedAt).toBeLessThan(3_000);
+    expect(response.status).toBe(503);
+    expect(response.body.toString()).toContain("<Code>SlowDown</Code>");
+  });
+
+  it("cuts the client connection when the body stalls past backendBodyTimeoutMs", async () => {
+    const startedAt = Date.now();
+    const { res } = await startDownload(osp.http!.url, "/test-bucket/stall");
+    expect(res.statusCode).toBe(200);
+    const outcome = await readOut(res);
+    expect(Date.now() - startedAt).toBeLessThan(3_000);
+    expect(outcome).toEqual({ bytes: 1024, failed: true });
+  });
+});
