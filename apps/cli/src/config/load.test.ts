@@ -71,6 +71,30 @@ describe("loadConfig", () => {
     expect(loaded.resolved.proxyConfig.buckets.get("b")!.credentials.kind).toBe("api-key");
   });
 
+  it("passes the backend timeouts of a file to the server, and refuses unusable ones", async () => {
+    const file = write(
+      "timeouts.yaml",
+      "http_port: 0\nbackendHeadersTimeoutMs: 5000\nbackend_body_timeout_ms: 0\ncos_map:\n  b:\n    host: s3.example.com\n    api_key: k\nclientKeys:\n  static:\n    - {accessKey: AK1, secretKey: S1}\n",
+    );
+    const loaded = await load(file);
+    expect(loaded.resolved.settings.backendTimeouts).toEqual({
+      headersTimeoutMs: 5000,
+      bodyTimeoutMs: 0,
+    });
+    const bad = write(
+      "bad-timeouts.json",
+      JSON.stringify({
+        httpPort: 0,
+        backendKeepAliveTimeoutMs: 0,
+        cosMap: { b: BUCKET },
+        clientKeys: { static: [{ accessKey: "AK1", secretKey: "S1" }] },
+      }),
+    );
+    const problems = await problemsOf(bad);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toContain("backendKeepAliveTimeoutMs");
+  });
+
   it("loads a module exporting a function, with callbacks", async () => {
     const file = write(
       "osp.config.mjs",

@@ -220,6 +220,34 @@ export const fileConfigSchema = z
       .describe("Worker processes; 1 (default) serves in one process. Env OSP_THREADS overrides."),
     backendCaFile: text().optional().describe("PEM file of extra CAs trusted for backend TLS."),
     backend_ca_file: text().optional().describe(alias("backendCaFile")),
+    backendConnectTimeoutMs: integer(1, 3_600_000)
+      .optional()
+      .describe("TCP + TLS connect to a backend, ms; default 10000."),
+    backend_connect_timeout_ms: integer(1, 3_600_000)
+      .optional()
+      .describe(alias("backendConnectTimeoutMs")),
+    backendHeadersTimeoutMs: integer(0, 3_600_000)
+      .optional()
+      .describe(
+        "From the request sent to the backend's response head, ms; 0 = no limit; default 60000.",
+      ),
+    backend_headers_timeout_ms: integer(0, 3_600_000)
+      .optional()
+      .describe(alias("backendHeadersTimeoutMs")),
+    backendBodyTimeoutMs: integer(0, 3_600_000)
+      .optional()
+      .describe(
+        "Longest silence between two backend response reads, ms; 0 = no limit; default 60000.",
+      ),
+    backend_body_timeout_ms: integer(0, 3_600_000)
+      .optional()
+      .describe(alias("backendBodyTimeoutMs")),
+    backendKeepAliveTimeoutMs: integer(1, 3_600_000)
+      .optional()
+      .describe("How long an idle backend connection is kept, ms; default 4000."),
+    backend_keep_alive_timeout_ms: integer(1, 3_600_000)
+      .optional()
+      .describe(alias("backendKeepAliveTimeoutMs")),
     adminPort: port("Separate listener for /healthz, /readyz, /metrics; default none."),
     admin_port: port(alias("adminPort")),
     logLevel: logLevel().optional().describe('Default "info". Env OSP_LOG_LEVEL overrides.'),
