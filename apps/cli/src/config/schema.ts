@@ -190,6 +190,9 @@ const cosMap = () =>
 const validatorCacheKey = () =>
   z.enum(["bucket", "operation", "object"], { error: 'must be "bucket", "operation" or "object"' });
 
+/** A backend timeout in whole milliseconds, up to an hour; `min` 0 lets 0 mean "no limit". */
+const backendMs = (min: 0 | 1) => integer(min, 3_600_000).optional();
+
 /** The whole configuration file. */
 export const fileConfigSchema = z
   .strictObject({
@@ -220,34 +223,20 @@ export const fileConfigSchema = z
       .describe("Worker processes; 1 (default) serves in one process. Env OSP_THREADS overrides."),
     backendCaFile: text().optional().describe("PEM file of extra CAs trusted for backend TLS."),
     backend_ca_file: text().optional().describe(alias("backendCaFile")),
-    backendConnectTimeoutMs: integer(1, 3_600_000)
-      .optional()
-      .describe("TCP + TLS connect to a backend, ms; default 10000."),
-    backend_connect_timeout_ms: integer(1, 3_600_000)
-      .optional()
-      .describe(alias("backendConnectTimeoutMs")),
-    backendHeadersTimeoutMs: integer(0, 3_600_000)
-      .optional()
-      .describe(
-        "From the request sent to the backend's response head, ms; 0 = no limit; default 60000.",
-      ),
-    backend_headers_timeout_ms: integer(0, 3_600_000)
-      .optional()
-      .describe(alias("backendHeadersTimeoutMs")),
-    backendBodyTimeoutMs: integer(0, 3_600_000)
-      .optional()
-      .describe(
-        "Longest silence between two backend response reads, ms; 0 = no limit; default 60000.",
-      ),
-    backend_body_timeout_ms: integer(0, 3_600_000)
-      .optional()
-      .describe(alias("backendBodyTimeoutMs")),
-    backendKeepAliveTimeoutMs: integer(1, 3_600_000)
-      .optional()
-      .describe("How long an idle backend connection is kept, ms; default 4000."),
-    backend_keep_alive_timeout_ms: integer(1, 3_600_000)
-      .optional()
-      .describe(alias("backendKeepAliveTimeoutMs")),
+    backendConnectTimeoutMs: backendMs(1).describe("Backend TCP + TLS connect; default 10000."),
+    backend_connect_timeout_ms: backendMs(1).describe(alias("backendConnectTimeoutMs")),
+    backendHeadersTimeoutMs: backendMs(0).describe(
+      "From the request sent to the backend's response head; 0 = no limit; default 60000.",
+    ),
+    backend_headers_timeout_ms: backendMs(0).describe(alias("backendHeadersTimeoutMs")),
+    backendBodyTimeoutMs: backendMs(0).describe(
+      "Longest silence between two backend response reads; 0 = no limit; default 60000.",
+    ),
+    backend_body_timeout_ms: backendMs(0).describe(alias("backendBodyTimeoutMs")),
+    backendKeepAliveTimeoutMs: backendMs(1).describe(
+      "How long an idle backend connection is kept; default 4000.",
+    ),
+    backend_keep_alive_timeout_ms: backendMs(1).describe(alias("backendKeepAliveTimeoutMs")),
     adminPort: port("Separate listener for /healthz, /readyz, /metrics; default none."),
     admin_port: port(alias("adminPort")),
     logLevel: logLevel().optional().describe('Default "info". Env OSP_LOG_LEVEL overrides.'),
