@@ -10,6 +10,11 @@ import {
   type ProxyConfigInput,
   type Transport,
 } from "@osp/core";
+import {
+  UNDICI_TIMEOUT_MINIMUMS_MS,
+  type UndiciTimeoutOption,
+  type UndiciTransportOptions,
+} from "@osp/transport-undici";
 import { LOG_LEVELS, type LogLevel } from "./logging.ts";
 
 /**
@@ -111,12 +116,15 @@ export interface ServerSettings {
 }
 
 /** Timeouts of the built-in backend transport, in milliseconds. @public */
-export interface BackendTimeouts {
-  connectTimeoutMs?: number;
-  headersTimeoutMs?: number;
-  bodyTimeoutMs?: number;
-  keepAliveTimeoutMs?: number;
-}
+export type BackendTimeouts = Pick<UndiciTransportOptions, UndiciTimeoutOption>;
+
+/** Server field → the transport timeout it sets. */
+const BACKEND_TIMEOUT_FIELDS = [
+  ["backendConnectTimeoutMs", "connectTimeoutMs"],
+  ["backendHeadersTimeoutMs", "headersTimeoutMs"],
+  ["backendBodyTimeoutMs", "bodyTimeoutMs"],
+  ["backendKeepAliveTimeoutMs", "keepAliveTimeoutMs"],
+] as const;
 
 /** A resolved configuration: server settings, the core's part as given, and as the core parsed it. @public */
 export interface ResolvedServerConfig {
@@ -416,23 +424,17 @@ export const resolveServerConfig = (
     problems.push(`backendCaFile: "${backendCaFile}" holds no PEM certificate`);
   }
 
-  // Field → the transport option it sets, and whether 0 (disabled) is allowed.
+  // The transport's own minimums, checked here so that every problem is reported at once.
   const backendTimeouts: BackendTimeouts = {};
-  const backendTimeoutFields: string[] = [];
-  for (const [field, option, zeroDisables] of [
-    ["backendConnectTimeoutMs", "connectTimeoutMs", false],
-    ["backendHeadersTimeoutMs", "headersTimeoutMs", true],
-    ["backendBodyTimeoutMs", "bodyTimeoutMs", true],
-    ["backendKeepAliveTimeoutMs", "keepAliveTimeoutMs", false],
-  ] as const) {
+  for (const [field, option] of BACKEND_TIMEOUT_FIELDS) {
     const value = server.get(field);
     if (value == null) continue;
-    if (typeof value === "number" && Number.isFinite(value) && value >= (zeroDisables ? 0 : 1)) {
+    const minimum = UNDICI_TIMEOUT_MINIMUMS_MS[option];
+    if (typeof value === "number" && Number.isFinite(value) && value >= minimum) {
       backendTimeouts[option] = value;
-      backendTimeoutFields.push(field);
     } else {
       problems.push(
-        `${field}: must be ${zeroDisables ? "a non-negative number of milliseconds, 0 = no limit" : "a positive number of milliseconds"} (got ${describe(value)})`,
+        `${field}: must be ${minimum === 0 ? "a non-negative number of milliseconds, 0 = no limit" : "a positive number of milliseconds"} (got ${describe(value)})`,
       );
     }
   }
@@ -506,9 +508,12 @@ export const resolveServerConfig = (
       `transport: must be an object with a send(request) method (got ${describe(transport)})`,
     );
   }
-  if (transport != null && backendTimeoutFields.length > 0) {
+  const timeoutFieldsSet = BACKEND_TIMEOUT_FIELDS.filter(
+    ([, option]) => backendTimeouts[option] !== undefined,
+  ).map(([field]) => field);
+  if (transport != null && timeoutFieldsSet.length > 0) {
     problems.push(
-      `transport: the built-in transport's timeouts (${backendTimeoutFields.join(", ")}) do not apply to a custom one; set its own instead`,
+      `transport: the built-in transport's timeouts (${timeoutFieldsSet.join(", ")}) do not apply to a custom one; set its own instead`,
     );
   }
   if (transport != null && threads > 1) {

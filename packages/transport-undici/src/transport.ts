@@ -47,13 +47,20 @@ const DEFAULTS = {
   highWaterMarkBytes: 128 * 1024,
 } as const;
 
-const checkDuration = (
-  name: string,
-  value: number | undefined,
-  fallback: number,
-  minimum: 0 | 1,
-): number => {
-  if (value == null) return fallback;
+/** The lowest value each timeout option accepts: 0 where 0 disables that timeout. @public */
+export const UNDICI_TIMEOUT_MINIMUMS_MS = {
+  connectTimeoutMs: 1,
+  headersTimeoutMs: 0,
+  bodyTimeoutMs: 0,
+  keepAliveTimeoutMs: 1,
+} as const;
+
+/** The timeout options of {@link UndiciTransportOptions}. @public */
+export type UndiciTimeoutOption = keyof typeof UNDICI_TIMEOUT_MINIMUMS_MS;
+
+const checkDuration = (name: UndiciTimeoutOption, value: number | undefined): number => {
+  if (value == null) return DEFAULTS[name];
+  const minimum = UNDICI_TIMEOUT_MINIMUMS_MS[name];
   if (!Number.isFinite(value) || value < minimum) {
     throw new TypeError(
       `expected options.${name} to be a finite number >= ${minimum}, got ${String(value)}`,
@@ -100,30 +107,10 @@ const toSecureContext = (ca: UndiciTransportOptions["ca"]): SecureContext | unde
  * @public
  */
 export const createUndiciTransport = (options: UndiciTransportOptions = {}): UndiciTransport => {
-  const connectTimeoutMs = checkDuration(
-    "connectTimeoutMs",
-    options.connectTimeoutMs,
-    DEFAULTS.connectTimeoutMs,
-    1,
-  );
-  const headersTimeoutMs = checkDuration(
-    "headersTimeoutMs",
-    options.headersTimeoutMs,
-    DEFAULTS.headersTimeoutMs,
-    0,
-  );
-  const bodyTimeoutMs = checkDuration(
-    "bodyTimeoutMs",
-    options.bodyTimeoutMs,
-    DEFAULTS.bodyTimeoutMs,
-    0,
-  );
-  const keepAliveTimeoutMs = checkDuration(
-    "keepAliveTimeoutMs",
-    options.keepAliveTimeoutMs,
-    DEFAULTS.keepAliveTimeoutMs,
-    1,
-  );
+  const connectTimeoutMs = checkDuration("connectTimeoutMs", options.connectTimeoutMs);
+  const headersTimeoutMs = checkDuration("headersTimeoutMs", options.headersTimeoutMs);
+  const bodyTimeoutMs = checkDuration("bodyTimeoutMs", options.bodyTimeoutMs);
+  const keepAliveTimeoutMs = checkDuration("keepAliveTimeoutMs", options.keepAliveTimeoutMs);
   const connections = checkPositiveInteger("connectionsPerOrigin", options.connectionsPerOrigin);
   const highWaterMarkBytes =
     checkPositiveInteger("highWaterMarkBytes", options.highWaterMarkBytes) ??
