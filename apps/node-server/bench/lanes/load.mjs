@@ -98,6 +98,50 @@ const percentile = (sorted, fraction) =>
     ? Number.NaN
     : sorted[Math.min(sorted.length - 1, Math.ceil(fraction * sorted.length) - 1)];
 
+/** One signed GET, timed from its dispatch to the last body byte (signing excluded); never rejects. */
+const timedGet = async (client, path, expectedBytes) => {
+  const headers = client.sign("GET", path, EMPTY_SHA256);
+  const sentAt = performance.now();
+  let failure;
+  try {
+    const { status, bytes } = await exchange(client.pool, { method: "GET", path, headers });
+    if (status !== 200 || bytes !== expectedBytes) failure = `status ${status}, ${bytes} bytes`;
+  } catch (error) {
+    failure = String(error?.message ?? error);
+  }
+  return { latencyMs: performance.now() - sentAt, failure };
+};
+
+/** Latencies and failures of one run of `total` GETs at most. */
+const createTally = (total) => {
+  const latenciesMs = new Float64Array(total);
+  let firstFailure;
+  const tally = {
+    completed: 0,
+    failures: 0,
+    record: ({ latencyMs, failure }) => {
+      if (failure != null) {
+        tally.failures += 1;
+        firstFailure ??= failure;
+      }
+      latenciesMs[tally.completed] = latencyMs;
+      tally.completed += 1;
+    },
+    /** Requests, failures (and the first one's reason), p50 and p99. */
+    summary: () => {
+      const sorted = latenciesMs.subarray(0, tally.completed).sort();
+      return {
+        requests: tally.completed,
+        failures: tally.failures,
+        ...(firstFailure != null && { firstFailure }),
+        p50Ms: percentile(sorted, 0.5),
+        p99Ms: percentile(sorted, 0.99),
+      };
+    },
+  };
+  return tally;
+};
+
 /**
  * Closed-loop small GETs: `concurrency` workers issue `total` signed GETs, stopping early at
  * `timeLimitMs`. Latency is measured from dispatch to the last body byte (signing excluded).
@@ -106,49 +150,28 @@ export const runSmallGets = async (
   client,
   { path, expectedBytes, total, concurrency = CONNECTIONS, timeLimitMs },
 ) => {
-  const latenciesMs = new Float64Array(total);
+  const tally = createTally(total);
   let started = 0;
-  let completed = 0;
-  let failures = 0;
-  let firstFailure;
   const begin = performance.now();
   const clientCpuBefore = process.cpuUsage();
   const deadline = begin + timeLimitMs;
   const worker = async () => {
     // A few failures end the lane at once: a broken lane must not burn the time budget.
-    while (started < total && failures < MAX_FAILURES && performance.now() < deadline) {
+    while (started < total && tally.failures < MAX_FAILURES && performance.now() < deadline) {
       started += 1;
-      const headers = client.sign("GET", path, EMPTY_SHA256);
-      const sentAt = performance.now();
-      try {
-        const { status, bytes } = await exchange(client.pool, { method: "GET", path, headers });
-        if (status !== 200 || bytes !== expectedBytes) {
-          failures += 1;
-          firstFailure ??= `status ${status}, ${bytes} bytes`;
-        }
-      } catch (error) {
-        failures += 1;
-        firstFailure ??= String(error?.message ?? error);
-      }
-      latenciesMs[completed] = performance.now() - sentAt;
-      completed += 1;
+      tally.record(await timedGet(client, path, expectedBytes));
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
   const elapsedSeconds = (performance.now() - begin) / 1000;
   const clientCpu = process.cpuUsage(clientCpuBefore);
-  const sorted = latenciesMs.subarray(0, completed).sort();
   return {
-    requests: completed,
-    failures,
-    ...(firstFailure != null && { firstFailure }),
+    ...tally.summary(),
     elapsedSeconds,
-    requestsPerSecond: completed / elapsedSeconds,
-    p50Ms: percentile(sorted, 0.5),
-    p99Ms: percentile(sorted, 0.99),
+    requestsPerSecond: tally.completed / elapsedSeconds,
     // The load generator's own CPU (signing + undici): when it nears 1 s per second, the client,
     // not the lane, limits requests/s.
-    clientCpuMicrosPerRequest: (clientCpu.user + clientCpu.system) / completed,
+    clientCpuMicrosPerRequest: (clientCpu.user + clientCpu.system) / tally.completed,
   };
 };
 
@@ -167,61 +190,36 @@ export const runPacedSmallGets = (
   { path, expectedBytes, ratePerSecond, total, timeLimitMs },
 ) =>
   new Promise((resolve) => {
-    const latenciesMs = new Float64Array(total);
+    const tally = createTally(total);
     const intervalMs = 1000 / ratePerSecond;
     let sent = 0;
-    let completed = 0;
-    let failures = 0;
-    let firstFailure;
     let sending = true;
     const begin = performance.now();
     const deadline = begin + timeLimitMs;
     const finish = () => {
       const elapsedSeconds = (performance.now() - begin) / 1000;
-      const sorted = latenciesMs.subarray(0, completed).sort();
       resolve({
-        requests: completed,
-        failures,
-        ...(firstFailure != null && { firstFailure }),
+        ...tally.summary(),
         ratePerSecond,
-        achievedPerSecond: completed / elapsedSeconds,
-        p50Ms: percentile(sorted, 0.5),
-        p99Ms: percentile(sorted, 0.99),
+        achievedPerSecond: tally.completed / elapsedSeconds,
       });
-    };
-    const settle = (sentAt, failure) => {
-      if (failure != null) {
-        failures += 1;
-        firstFailure ??= failure;
-      }
-      latenciesMs[completed] = performance.now() - sentAt;
-      completed += 1;
-      if (!sending && completed === sent) finish();
     };
     const send = () => {
       const now = performance.now();
       const dueCount = Math.min(total, Math.floor((now - begin) / intervalMs) + 1);
-      while (sent < dueCount && failures < MAX_FAILURES) {
+      while (sent < dueCount && tally.failures < MAX_FAILURES) {
         sent += 1;
-        const headers = client.sign("GET", path, EMPTY_SHA256);
-        const sentAt = performance.now();
-        exchange(client.pool, { method: "GET", path, headers }).then(
-          ({ status, bytes }) =>
-            settle(
-              sentAt,
-              status === 200 && bytes === expectedBytes
-                ? undefined
-                : `status ${status}, ${bytes} bytes`,
-            ),
-          (error) => settle(sentAt, String(error?.message ?? error)),
-        );
+        timedGet(client, path, expectedBytes).then((result) => {
+          tally.record(result);
+          if (!sending && tally.completed === sent) finish();
+        });
       }
-      if (sent < total && failures < MAX_FAILURES && now < deadline) {
+      if (sent < total && tally.failures < MAX_FAILURES && now < deadline) {
         setTimeout(send, Math.max(0, begin + sent * intervalMs - performance.now()));
         return;
       }
       sending = false;
-      if (completed === sent) finish();
+      if (tally.completed === sent) finish();
     };
     send();
   });
