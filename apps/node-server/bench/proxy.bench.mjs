@@ -365,10 +365,17 @@ const startLanes = async ({ nginxBin, workDir, dataDir, services }) => {
   return lanes;
 };
 
-/** One small-GET run on a lane, with the lane's CPU µs per request; a failed GET ends the bench. */
-const measureSmallGets = async (lane, what, run) => {
+/**
+ * One run of the small GET on a lane (`run` is `runSmallGets` or `runPacedSmallGets`), with the
+ * lane's CPU µs per request; a failed GET ends the bench.
+ */
+const measureSmallGets = async (lane, what, run, options) => {
   const cpuBefore = cpuSeconds(lane.cpuPids);
-  const result = await run(lane.client);
+  const result = await run(lane.client, {
+    path: SMALL_PATH,
+    expectedBytes: SMALL_BYTES,
+    ...options,
+  });
   result.cpuMicrosPerRequest = ((cpuSeconds(lane.cpuPids) - cpuBefore) * 1e6) / result.requests;
   if (result.failures > 0) {
     throw new Error(`${lane.label}: ${result.failures} failed ${what} (${result.firstFailure})`);
@@ -390,14 +397,10 @@ const runSmallPhase = async (lanes, startedAt) => {
     const roundStart = Date.now();
     const parts = [];
     for (const lane of rotate(lanes, round)) {
-      const result = await measureSmallGets(lane, "small GETs", (client) =>
-        runSmallGets(client, {
-          path: SMALL_PATH,
-          expectedBytes: SMALL_BYTES,
-          total: SMALL_REQUESTS,
-          timeLimitMs: SMALL_LANE_LIMIT_MS,
-        }),
-      );
+      const result = await measureSmallGets(lane, "small GETs", runSmallGets, {
+        total: SMALL_REQUESTS,
+        timeLimitMs: SMALL_LANE_LIMIT_MS,
+      });
       lane.small[round] = result;
       parts.push(`${lane.id} ${formatNumber(result.requestsPerSecond)}/s`);
     }
@@ -424,15 +427,11 @@ const runPacedPhase = async (lanes) => {
   for (let round = 0; round < PACED_ROUNDS; round += 1) {
     const parts = [];
     for (const lane of rotate(pacedLanes, round)) {
-      const result = await measureSmallGets(lane, "paced GETs", (client) =>
-        runPacedSmallGets(client, {
-          path: SMALL_PATH,
-          expectedBytes: SMALL_BYTES,
-          ratePerSecond,
-          total,
-          timeLimitMs: PACED_SECONDS * 1000 * 3,
-        }),
-      );
+      const result = await measureSmallGets(lane, "paced GETs", runPacedSmallGets, {
+        ratePerSecond,
+        total,
+        timeLimitMs: PACED_SECONDS * 1000 * 3,
+      });
       lane.paced[round] = result;
       parts.push(
         `${lane.id} p50 ${formatNumber(result.p50Ms, 2)} p99 ${formatNumber(result.p99Ms, 2)} ms ${formatNumber(result.cpuMicrosPerRequest)} µs CPU`,
